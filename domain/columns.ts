@@ -51,6 +51,8 @@ export interface ColumnDef {
   /** Cross-field rule: this column must be >= / <= another column of the same row (RANGE on this column). */
   gteColumn?: string;
   lteColumn?: string;
+  /** Cross-field REQUIRED: this (optional) column must be present when `column` holds one of `codes` (spec §4.2, payment_date when PAID). */
+  requiredWhen?: { column: string; codes: readonly string[] };
   /** Date columns: 1950-01-01..2100-12-31 (spec §9.9 applies it to every date column). */
   /** ClickHouse type of the stored value (not Nullable-wrapped). */
   chType: string;
@@ -181,7 +183,7 @@ export const PAYMENT_COLUMNS: readonly ColumnDef[] = [
   money('interest_amount', 'R', 'Interest amount'),
   money('tax_amount', '-', 'Tax amount', { defaultWhenMissing: '0' }),
   money('remaining_principal', 'R', 'Remaining principal'),
-  date('payment_date', '-', 'Payment date'),
+  date('payment_date', '-', 'Payment date', { requiredWhen: { column: 'payment_status', codes: ['O'] } }),
   money('paid_amount', '-', 'Paid amount', { defaultWhenMissing: '0' }),
   {
     name: 'payment_status',
@@ -220,7 +222,7 @@ export const SYSTEM_COLUMNS = [
   { name: 'loan_type', chType: "Enum8('RETAIL' = 1, 'COMMERCIAL' = 2)" },
   { name: 'sync_id', chType: 'UUID' },
   { name: 'source_row', chType: 'UInt32' },
-  { name: 'loaded_at', chType: 'DateTime64(3)' },
+  { name: 'loaded_at', chType: "DateTime64(3, 'UTC')" },
 ] as const;
 
 /** Is the column used by this loan type? (spec §4 and §9.1) */

@@ -1,0 +1,13 @@
+import type { ActivityDeps } from './deps.ts';
+import type { SyncInput } from '../domain/sync-types.ts';
+import { markRunning } from '../lib/sync-logs.ts';
+
+export function createBeginActivities(deps: ActivityDeps) {
+  return {
+    /** Marks the sync log RUNNING (creating it for scheduled syncs) and makes sure the tenant's warehouse exists. */
+    async beginSync(input: SyncInput & { workflowId: string; runId: string }): Promise<void> {
+      await markRunning(deps.db, input.tenantId, input.syncId, input.loanType, input.trigger, input.workflowId, input.runId);
+      await deps.warehouse.ensureTenant(input.tenantId);
+    },
+  };
+}

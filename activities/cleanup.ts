@@ -1,0 +1,21 @@
+import type { ActivityDeps } from './deps.ts';
+import { FILE_TYPES, STAGING_TABLE, type LoanType } from '../domain/columns.ts';
+import { releaseClaim } from '../lib/staging.ts';
+import { qualified } from '../lib/warehouse.ts';
+
+export function createCleanupActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * SUCCESS / ABORTED: the claimed uploads are dropped (spec §6: an aborted upload is not picked up again).
+     * FAILED: they go back to pending unless a newer upload arrived. Staging partitions are cleared either way.
+     */
+    async cleanupSync(input: { tenantId: string; loanType: LoanType; syncId: string; outcome: 'SUCCESS' | 'ABORTED' | 'FAILED' }): Promise<void> {
+      const { tenantId, loanType, syncId } = input;
+      for (const ft of FILE_TYPES) {
+        // DROP PARTITION, never TRUNCATE: the other loan type's sync may be filling its own partition.
+        await deps.warehouse.command(`ALTER TABLE ${qualified(tenantId, STAGING_TABLE[ft])} DROP PARTITION {lt:String}`, { lt: loanType });
+      }
+      await releaseClaim(deps.redis.staging, tenantId, loanType, syncId, input.outcome === 'FAILED' ? 'putback' : 'drop', deps.stagingTtlSeconds);
+    },
+  };
+}

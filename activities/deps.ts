@@ -1,0 +1,20 @@
+import type { Db } from '../lib/db.ts';
+import type { Redises } from '../lib/redis.ts';
+import type { Warehouse } from '../lib/warehouse.ts';
+import type { Cache } from '../lib/cache.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import type { Logger } from '../lib/logger.ts';
+
+/** Everything activities touch, injected by the worker (and by tests) — activities never build their own. */
+export interface ActivityDeps {
+  db: Db;
+  redis: Redises;
+  warehouse: Warehouse;
+  cache: Cache;
+  metrics: Metrics;
+  log: Logger;
+  failedRowsTtlSeconds: number;
+  stagingTtlSeconds: number;
+  /** Rows per ClickHouse insert batch. */
+  insertBatchRows?: number;
+}

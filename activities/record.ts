@@ -1,0 +1,36 @@
+import type { ActivityDeps } from './deps.ts';
+import type { LoanType } from '../domain/columns.ts';
+import type { SyncOutcome, SyncTrigger } from '../domain/sync-types.ts';
+import { FACT_TABLE, type FileType } from '../domain/columns.ts';
+import { finishLog } from '../lib/sync-logs.ts';
+import { invalidateTenantCache } from '../lib/cache-invalidation.ts';
+import { withTenant } from '../lib/db.ts';
+
+export function createRecordActivities(deps: ActivityDeps) {
+  return {
+    /** Final sync log, Prometheus metrics and cache invalidation. */
+    async recordSync(input: { tenantId: string; loanType: LoanType; syncId: string; trigger: SyncTrigger; outcome: SyncOutcome }): Promise<void> {
+      const { tenantId, loanType, syncId, outcome } = input;
+      const { rows } = await withTenant(deps.db, tenantId, (c) =>
+        c.query<{ started_at: Date; status: string }>('SELECT started_at, status FROM sync_logs WHERE sync_id = $1', [syncId]),
+      );
+      const alreadyRecorded = rows[0] && ['SUCCESS', 'ABORTED', 'FAILED'].includes(rows[0].status);
+      await finishLog(deps.db, tenantId, syncId, outcome);
+      await invalidateTenantCache(deps.cache, tenantId, syncId);
+      if (alreadyRecorded) return; // a retried record must not count the sync twice
+      const m = deps.metrics;
+      m.syncOperations.inc({ tenant: tenantId, loan_type: loanType, status: outcome.status, trigger: input.trigger });
+      if (rows[0]) {
+        m.syncDuration.observe({ tenant: tenantId, loan_type: loanType, status: outcome.status }, (Date.now() - rows[0].started_at.getTime()) / 1000);
+      }
+      for (const [ft, f] of Object.entries(outcome.files) as [FileType, NonNullable<SyncOutcome['files'][FileType]>][]) {
+        for (const [code, n] of Object.entries(f.errorsByCode)) {
+          if (n) m.validationErrors.inc({ tenant: tenantId, loan_type: loanType, file_type: ft, code }, n);
+        }
+      }
+      for (const [ft, n] of Object.entries(outcome.rowsWritten) as [FileType, number][]) {
+        if (n) m.rowsInserted.inc({ tenant: tenantId, loan_type: loanType, table: FACT_TABLE[ft] }, n);
+      }
+    },
+  };
+}

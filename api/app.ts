@@ -1,0 +1,88 @@
+/**
+ * The Hono app: request id → metrics → routes, one error handler that renders api.md's envelope, the OpenAPI
+ * document, Prometheus metrics and the built web app (SPA fallback).
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppEnv, ApiServices } from './services.ts';
+import { requestId } from './middleware/request-id.ts';
+import { httpMetrics } from './middleware/metrics.ts';
+import { buildOpenApi } from './openapi.ts';
+import { AppError } from '../lib/errors.ts';
+import { health } from './routes/health.ts';
+import { uploads } from './routes/uploads.ts';
+import { sync } from './routes/sync.ts';
+import { data } from './routes/data.ts';
+import { profiling } from './routes/profiling.ts';
+import { session, tenant } from './routes/session.ts';
+
+export function createApp(services: ApiServices) {
+  const app = new Hono<AppEnv>({ strict: false });
+  app.use('*', async (c, next) => {
+    c.set('services', services);
+    await next();
+  });
+  app.use('*', requestId());
+  app.use('*', httpMetrics());
+  app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"] } }));
+
+  app.onError((err, c) => {
+    const rid = c.get('requestId');
+    let e: AppError;
+    if (err instanceof AppError) e = err;
+    else if (err instanceof HTTPException && err.status < 500) e = new AppError(err.status === 413 ? 'FILE_TOO_LARGE' : 'BAD_REQUEST', err.message || 'Bad request');
+    else {
+      (c.get('log') ?? services.log).error('unhandled error', { err, path: c.req.path, method: c.req.method });
+      e = new AppError('INTERNAL', 'Internal error; quote the request id when reporting it.');
+    }
+    if (e.status >= 500 && err instanceof AppError) services.log.error('request failed', { code: e.code, message: e.message, requestId: rid });
+    return c.json({ error: { code: e.code, message: e.message, requestId: rid, ...e.details } }, e.status as 400);
+  });
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
+
+  app.route('/api/health', health);
+  app.route('/api/session', session);
+  app.route('/api/tenant', tenant);
+  app.route('/api/uploads', uploads);
+  app.route('/api/sync', sync);
+  app.route('/api/data', data);
+  app.route('/api/profiling', profiling);
+  let openapi: Record<string, unknown> | null = null;
+  app.get('/api/openapi.json', (c) => c.json((openapi ??= buildOpenApi())));
+  // Unprotected on the app port, like most exporters; keep the port private (docs/OPERATIONS.md).
+  app.get('/metrics', async (c) => c.text(await services.metrics.registry.metrics(), 200, { 'content-type': services.metrics.registry.contentType }));
+  app.all('/api/*', (c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
+
+  if (services.webDist) mountWeb(app, services.webDist);
+  return app;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function mountWeb(app: Hono<AppEnv>, root: string) {
+  const index = path.join(root, 'index.html');
+  app.get('*', async (c) => {
+    const rel = path.normalize(decodeURIComponent(c.req.path)).replace(/^(\.\.[/\\])+/, '');
+    const file = path.join(root, rel);
+    if (file.startsWith(root) && rel !== '/' && fs.existsSync(file) && fs.statSync(file).isFile()) {
+      const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+      return c.body(fs.readFileSync(file), 200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'cache-control': cache });
+    }
+    if (!fs.existsSync(index)) return c.text('web app not built: run npm run build:web', 404);
+    return c.html(fs.readFileSync(index, 'utf8'), 200, { 'cache-control': 'no-cache' });
+  });
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,121 @@
+/**
+ * API-key and session authentication.
+ *
+ * Keys are stored as PBKDF2 hashes (slow on purpose). A verified key is cached in Redis under
+ * findata:{tenant}:tenant_auth:{prefix} (5 min) as an HMAC of the key under a server secret: a cache hit
+ * recomputes one HMAC and compares in constant time, so a request costs microseconds and a wrong key with a
+ * valid prefix is still refused. Rotation and deactivation delete the entry, so the old key fails at once.
+ */
+import crypto from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import { getCookie } from 'hono/cookie';
+import type { Context } from 'hono';
+import type { AppEnv, ApiServices, AuthContext } from '../services.ts';
+import { AppError } from '../../lib/errors.ts';
+import { API_KEY_PATTERN, keyPrefix, verifyApiKey } from '../../lib/apikeys.ts';
+import { CACHE_TTL, keys } from '../../lib/keys.ts';
+import { readSession, SESSION_COOKIE } from '../session.ts';
+import { checkRateLimit, noteAuthFailure } from './rate-limit.ts';
+
+interface CachedAuth {
+  t: string;
+  mac: string;
+}
+
+const macOf = (secret: Buffer, key: string) => crypto.createHmac('sha256', secret).update(key).digest();
+
+/** prefix → tenant id; a prefix never moves to another tenant, so this only saves a lookup. */
+const prefixOwner = new Map<string, string>();
+
+async function lookupPrefix(s: ApiServices, prefix: string): Promise<{ id: string; api_key_hash: string; active: boolean } | null> {
+  const { rows } = await s.db.query<{ id: string; api_key_hash: string; active: boolean }>(
+    'SELECT id, api_key_hash, active FROM public.tenants WHERE api_key_prefix = $1',
+    [prefix],
+  );
+  return rows[0] ?? null;
+}
+
+/** Verifies an API key; returns the tenant id or null. Cheap on a warm cache, PBKDF2 on a miss. */
+export async function verifyKey(s: ApiServices, key: string): Promise<string | null> {
+  if (!API_KEY_PATTERN.test(key)) return null;
+  const prefix = keyPrefix(key);
+  const mac = macOf(s.authSecret, key);
+  const owner = prefixOwner.get(prefix);
+  if (owner) {
+    const hit = await s.cache.get<CachedAuth>(keys.cache.tenantAuth(owner, prefix));
+    if (hit && hit.t === owner) {
+      const cached = Buffer.from(hit.mac, 'base64');
+      return cached.length === mac.length && crypto.timingSafeEqual(cached, mac) ? owner : null;
+    }
+  }
+  const row = await lookupPrefix(s, prefix);
+  if (!row || !row.active) {
+    prefixOwner.delete(prefix);
+    return null;
+  }
+  if (!(await verifyApiKey(key, row.api_key_hash))) return null;
+  prefixOwner.set(prefix, row.id);
+  await s.cache.set(keys.cache.tenantAuth(row.id, prefix), { t: row.id, mac: mac.toString('base64') } satisfies CachedAuth, CACHE_TTL.tenantAuth);
+  return row.id;
+}
+
+/** Is this prefix still the tenant's current, active key? (sessions are bound to the key they were made with) */
+async function prefixStillValid(s: ApiServices, tenantId: string, prefix: string): Promise<boolean> {
+  const hit = await s.cache.get<CachedAuth>(keys.cache.tenantAuth(tenantId, prefix));
+  if (hit) return true;
+  const row = await lookupPrefix(s, prefix);
+  return Boolean(row && row.active && row.id === tenantId);
+}
+
+export async function invalidateAuth(s: Pick<ApiServices, 'cache'>, tenantId: string, prefix: string): Promise<void> {
+  prefixOwner.delete(prefix);
+  await s.cache.del(keys.cache.tenantAuth(tenantId, prefix));
+}
+
+export function clientIp(c: Context): string {
+  const info = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+  return info ?? 'unknown';
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Requires a valid API key (Authorization: Api-Key …) or a session cookie; sets c.var.auth. */
+export const requireAuth = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const s = c.get('services');
+    const header = c.req.header('authorization');
+    let auth: AuthContext | null = null;
+    if (header !== undefined) {
+      const m = /^Api-Key\s+(\S+)\s*$/i.exec(header);
+      const key = m?.[1] ?? '';
+      const tenantId = m ? await verifyKey(s, key) : null;
+      if (!tenantId) {
+        await noteAuthFailure(s, clientIp(c));
+        throw new AppError('UNAUTHORIZED', m ? 'The API key is not valid (unknown, revoked or rotated).' : 'Use the header "Authorization: Api-Key sk_live_…".');
+      }
+      auth = { tenantId, prefix: keyPrefix(key), via: 'api-key' };
+    } else {
+      const token = getCookie(c, SESSION_COOKIE);
+      const session = token ? readSession(s.sessionSecret, token) : null;
+      if (!session || !(await prefixStillValid(s, session.tenantId, session.prefix))) {
+        throw new AppError('UNAUTHORIZED', 'Authentication required: send an API key or sign in.');
+      }
+      // Cookie-authenticated writes must prove they come from our page (double-submit token; SameSite=Strict too).
+      if (STATE_CHANGING.has(c.req.method) && c.req.header('x-csrf-token') !== session.csrf) {
+        throw new AppError('CSRF_FAILED', 'Missing or wrong X-CSRF-Token header for a cookie-authenticated request.');
+      }
+      auth = { tenantId: session.tenantId, prefix: session.prefix, via: 'session' };
+    }
+    c.set('auth', auth);
+    await checkRateLimit(c, `key:${auth.prefix}`, s.config.rateLimitPerMinute);
+    await next();
+  });
+
+/** The key decides the tenant: a tenant_id that is not the key's own is 403 (api.md). */
+export function tenantFor(c: Context<AppEnv>, requested: string | undefined | null): string {
+  const own = c.get('auth').tenantId;
+  if (requested !== undefined && requested !== null && requested !== '' && requested !== own) {
+    throw new AppError('FORBIDDEN', 'This API key cannot access another tenant.');
+  }
+  return own;
+}

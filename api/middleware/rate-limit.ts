@@ -1,0 +1,65 @@
+/**
+ * Fixed-window rate limits in the cache Redis (INCR per window). When Redis is unavailable the limiter lets
+ * requests through: availability of reads matters more than the limit during an outage.
+ */
+import type { Context } from 'hono';
+import type { ApiServices } from '../services.ts';
+import { AppError } from '../../lib/errors.ts';
+import { keys } from '../../lib/keys.ts';
+
+const WINDOW_S = 60;
+/** Failed authentications per client address per minute before 429 (brute-force guard). */
+export const AUTH_FAILURES_PER_MINUTE = 20;
+
+async function hit(s: ApiServices, bucket: string): Promise<{ count: number; retryAfter: number } | null> {
+  const r = s.cache.redis;
+  if (r.status !== 'ready') return null;
+  const now = Math.floor(Date.now() / 1000);
+  const window = Math.floor(now / WINDOW_S);
+  const key = keys.cache.rateLimit(bucket, window);
+  try {
+    const res = await r.multi().incr(key).expire(key, WINDOW_S + 1).exec();
+    const count = Number(res?.[0]?.[1] ?? 0);
+    return { count, retryAfter: (window + 1) * WINDOW_S - now };
+  } catch {
+    return null;
+  }
+}
+
+export async function checkRateLimit(c: Context, bucket: string, perMinute: number): Promise<void> {
+  const s = c.get('services') as ApiServices;
+  const h = await hit(s, bucket);
+  if (h) {
+    c.header('X-RateLimit-Limit', String(perMinute));
+    c.header('X-RateLimit-Remaining', String(Math.max(0, perMinute - h.count)));
+  }
+  if (h && h.count > perMinute) {
+    c.header('Retry-After', String(h.retryAfter));
+    throw new AppError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded; retry after ${h.retryAfter} s.`, { retry_after: h.retryAfter });
+  }
+}
+
+export async function noteAuthFailure(s: ApiServices, ip: string): Promise<void> {
+  const h = await hit(s, `authfail:${ip}`);
+  if (h && h.count > AUTH_FAILURES_PER_MINUTE) {
+    throw new AppError('RATE_LIMITED', `Too many failed authentications; retry after ${h.retryAfter} s.`, { retry_after: h.retryAfter });
+  }
+}
+
+/** Before authenticating: an address that already failed too often is refused without checking its key. */
+export async function guardAuthFailures(c: Context, ip: string): Promise<void> {
+  const s = c.get('services') as ApiServices;
+  const r = s.cache.redis;
+  if (r.status !== 'ready') return;
+  const window = Math.floor(Date.now() / 1000 / WINDOW_S);
+  try {
+    const n = Number((await r.get(keys.cache.rateLimit(`authfail:${ip}`, window))) ?? 0);
+    if (n > AUTH_FAILURES_PER_MINUTE) {
+      const retry = (window + 1) * WINDOW_S - Math.floor(Date.now() / 1000);
+      c.header('Retry-After', String(retry));
+      throw new AppError('RATE_LIMITED', `Too many failed authentications; retry after ${retry} s.`, { retry_after: retry });
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * OpenAPI 3.1 document built from the route registry: each route file registers its method, path, valibot
+ * request schemas and response schemas next to its handler; the handler validates with the same schemas.
+ */
+import * as v from 'valibot';
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { AppError } from '../lib/errors.ts';
+import { ErrorEnvelope } from './schemas.ts';
+
+type AnySchema = v.GenericSchema;
+type ObjectSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
+
+export interface RouteDoc {
+  method: 'get' | 'put' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  tag: string;
+  auth?: boolean;
+  pathParams?: Record<string, string>;
+  query?: ObjectSchema;
+  body?: { contentType: string; schema?: AnySchema; description?: string };
+  responses: Record<number, { description: string; schema?: AnySchema; contentType?: string }>;
+}
+
+const registry: RouteDoc[] = [];
+
+export function doc(r: RouteDoc): void {
+  if (!registry.some((x) => x.method === r.method && x.path === r.path)) registry.push(r);
+}
+
+/** Validates input against a schema; failures become 400 VALIDATION_FAILED through the one error handler. */
+export function parse<S extends AnySchema>(schema: S, input: unknown): v.InferOutput<S> {
+  const r = v.safeParse(schema, input);
+  if (r.success) return r.output;
+  const issues = r.issues.map((i) => ({ path: v.getDotPath(i) ?? '', message: i.message }));
+  const first = issues[0];
+  throw new AppError('VALIDATION_FAILED', first.path ? `${first.path}: ${first.message}` : first.message, { issues });
+}
+
+const json = (s: AnySchema, typeMode: 'input' | 'output') => toJsonSchema(s, { errorMode: 'ignore', typeMode }) as Record<string, unknown>;
+
+const COMMON_ERRORS: Record<number, string> = {
+  400: 'Bad input (VALIDATION_FAILED)',
+  401: 'Missing, unknown, revoked or rotated API key (UNAUTHORIZED)',
+  403: 'The key belongs to another tenant (FORBIDDEN) or CSRF check failed',
+  429: 'Rate limited (RATE_LIMITED); see Retry-After',
+};
+
+export function buildOpenApi(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of registry) {
+    const parameters: unknown[] = [];
+    for (const [name, description] of Object.entries(r.pathParams ?? {})) {
+      parameters.push({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+    }
+    if (r.query) {
+      for (const [name, s] of Object.entries(r.query.entries)) {
+        const optional = s.type === 'optional';
+        const schema = json(s as AnySchema, 'input');
+        parameters.push({ name, in: 'query', required: !optional, schema });
+      }
+    }
+    const responses: Record<string, unknown> = {};
+    const all = { ...Object.fromEntries(Object.entries(COMMON_ERRORS).map(([k, d]) => [k, { description: d }])), ...r.responses };
+    for (const [status, resp] of Object.entries(all) as [string, { description: string; schema?: AnySchema; contentType?: string }][]) {
+      if (!r.auth && (status === '401' || status === '403' || status === '429')) continue;
+      const isError = Number(status) >= 400;
+      const schema = resp.schema ?? (isError ? ErrorEnvelope : undefined);
+      responses[status] = {
+        description: resp.description,
+        ...(schema
+          ? { content: { [resp.contentType ?? 'application/json']: { schema: json(schema, 'output') } } }
+          : resp.contentType
+            ? { content: { [resp.contentType]: { schema: { type: 'string' } } } }
+            : {}),
+      };
+    }
+    const op: Record<string, unknown> = {
+      summary: r.summary,
+      tags: [r.tag],
+      operationId: `${r.method}${r.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ? ch.toUpperCase() : ''))}`,
+      parameters,
+      responses,
+      ...(r.auth ? { security: [{ ApiKey: [] }, { Session: [] }] } : { security: [] }),
+    };
+    if (r.body) {
+      op.requestBody = {
+        required: true,
+        description: r.body.description,
+        content: { [r.body.contentType]: { schema: r.body.schema ? json(r.body.schema, 'input') : { type: 'string', format: 'binary' } } },
+      };
+    }
+    (paths[r.path] ??= {})[r.method] = op;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'findata API',
+      version: '1.0.0',
+      description: 'Loan portfolio files in, clean warehouse out. Contract: shared/spec/api.md and loan-files.md.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        ApiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Api-Key sk_live_<48 lowercase hex>' },
+        Session: { type: 'apiKey', in: 'cookie', name: 'findata_session', description: 'Web app session (POST /api/session)' },
+      },
+    },
+    paths,
+  };
+}

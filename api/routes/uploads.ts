@@ -1,0 +1,107 @@
+/** Uploads: stream a CSV body into staging with file-level checks (loan-files.md §7), list and drop pending ones. */
+import { Hono } from 'hono';
+import type { AppEnv } from '../services.ts';
+import { requireAuth } from '../middleware/auth.ts';
+import { doc } from '../openapi.ts';
+import { PendingUpload, UploadResult } from '../schemas.ts';
+import * as v from 'valibot';
+import { parseFileType, parseLoanType, type FileType, type LoanType } from '../../domain/columns.ts';
+import { AppError } from '../../lib/errors.ts';
+import { dropPending, listPending, stageUpload } from '../../lib/staging.ts';
+
+export const uploads = new Hono<AppEnv>({ strict: false });
+uploads.use('*', requireAuth());
+
+const ACCEPTED_MEDIA = new Set(['text/csv', 'application/csv', 'text/plain', 'application/octet-stream']);
+const pathParams = { loan_type: 'RETAIL or COMMERCIAL (case-insensitive)', file_type: 'credit or payment_plan' };
+
+/** Spec §7 order: loan type, file type, media type, size. */
+function target(lt: string, ft: string): { loanType: LoanType; fileType: FileType } {
+  const loanType = parseLoanType(lt);
+  if (!loanType) throw new AppError('UNKNOWN_LOAN_TYPE', `Unknown loan type "${lt}": use RETAIL or COMMERCIAL.`);
+  const fileType = parseFileType(ft);
+  if (!fileType) throw new AppError('UNKNOWN_FILE_TYPE', `Unknown file type "${ft}": use credit or payment_plan.`);
+  return { loanType, fileType };
+}
+
+doc({
+  method: 'put',
+  path: '/api/uploads/{loan_type}/{file_type}',
+  tag: 'uploads',
+  summary: 'Upload a CSV file (raw body); replaces the pending upload of the same loan type and file type',
+  auth: true,
+  pathParams,
+  body: { contentType: 'text/csv', description: 'The CSV file as sent by the bank (UTF-8, optional BOM). Optional header X-File-Name names it.' },
+  responses: {
+    201: { description: 'Staged', schema: UploadResult },
+    404: { description: 'UNKNOWN_LOAN_TYPE / UNKNOWN_FILE_TYPE' },
+    413: { description: 'FILE_TOO_LARGE (error.limit_bytes)' },
+    415: { description: 'UNSUPPORTED_MEDIA_TYPE' },
+    422: { description: 'EMPTY_FILE, INVALID_ENCODING (error.offset), MISSING_COLUMNS / DUPLICATE_COLUMNS (error.columns), MALFORMED_CSV (error.row)' },
+  },
+});
+uploads.put('/:loan_type/:file_type', async (c) => {
+  const s = c.get('services');
+  const { loanType, fileType } = target(c.req.param('loan_type'), c.req.param('file_type'));
+  const contentType = c.req.header('content-type');
+  if (contentType !== undefined) {
+    const media = contentType.split(';')[0].trim().toLowerCase();
+    if (!ACCEPTED_MEDIA.has(media)) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${media || '(empty)'} is not accepted; send text/csv.`);
+    }
+  }
+  const declared = Number(c.req.header('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > s.config.uploadMaxBytes) {
+    throw new AppError('FILE_TOO_LARGE', `The file exceeds the upload limit of ${s.config.uploadMaxBytes} bytes.`, { limit_bytes: s.config.uploadMaxBytes });
+  }
+  const tenantId = c.get('auth').tenantId;
+  const body = c.req.raw.body;
+  const labels = { tenant: tenantId, loan_type: loanType, file_type: fileType };
+  const meta = await stageUpload(s.redis.staging, {
+    tenantId,
+    loanType,
+    fileType,
+    originalName: (c.req.header('x-file-name') ?? `${fileType}.csv`).slice(0, 255),
+    body: body ? (body as unknown as AsyncIterable<Uint8Array>) : emptyBody(),
+    maxBytes: s.config.uploadMaxBytes,
+    ttlSeconds: s.config.stagingTtlSeconds,
+    onBytes: (n) => s.metrics.uploadBytes.inc(labels, n),
+  });
+  c.get('log').info('upload staged', { tenantId, loanType, fileType, rows: meta.rows, bytes: meta.bytes });
+  return c.json(
+    { tenant_id: tenantId, loan_type: loanType, file_type: fileType, rows: meta.rows, bytes: meta.bytes, sha256: meta.sha256, warnings: meta.warnings },
+    201,
+  );
+});
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+doc({
+  method: 'get',
+  path: '/api/uploads/',
+  tag: 'uploads',
+  summary: 'Pending uploads of the key’s tenant',
+  auth: true,
+  responses: { 200: { description: 'Pending uploads', schema: v.array(PendingUpload) } },
+});
+uploads.get('/', async (c) => {
+  const s = c.get('services');
+  return c.json(await listPending(s.redis.staging, c.get('auth').tenantId));
+});
+
+doc({
+  method: 'delete',
+  path: '/api/uploads/{loan_type}/{file_type}',
+  tag: 'uploads',
+  summary: 'Drop a pending upload',
+  auth: true,
+  pathParams,
+  responses: { 204: { description: 'Dropped' }, 404: { description: 'Nothing pending (NOT_FOUND), or unknown loan/file type' } },
+});
+uploads.delete('/:loan_type/:file_type', async (c) => {
+  const s = c.get('services');
+  const { loanType, fileType } = target(c.req.param('loan_type'), c.req.param('file_type'));
+  const dropped = await dropPending(s.redis.staging, c.get('auth').tenantId, loanType, fileType);
+  if (!dropped) throw new AppError('NOT_FOUND', `No pending ${loanType} ${fileType} upload.`);
+  return c.body(null, 204);
+});

@@ -1,0 +1,525 @@
+/**
+ * Streaming, push-based CSV reader for loan files (spec loan-files.md §2, §7, §9.3, §9.5, §9.6).
+ *
+ * Bytes go in with push() in chunks split anywhere (inside a UTF-8 sequence, a CRLF, a quoted value); the header
+ * and every data row come out through the handlers, in file order, the moment their line break is read. Results do
+ * not depend on how the body was chunked.
+ *
+ * Choices where the spec leaves room (each one is the literal reading of the cited section):
+ * - Line breaks are LF and CRLF (§2). A lone CR is an ordinary character: it ends no line, is kept in raw fields,
+ *   is removed by trimming (it is JS white space), and after a closing quote it is text (§9.6), unless an LF follows.
+ * - A value is quoted only when its very first character is `"` (§9.6): ` "x"` (space first) is an unquoted value
+ *   holding a literal quote, so its row is malformed. Text after a closing quote is kept in the raw field (the row
+ *   is malformed anyway); in the header it simply becomes part of the name.
+ * - Blank lines (§9.5) are judged on the physical line at the start of a record; a line continued inside a quoted
+ *   value is never blank. Before the header the delimiter is not known yet: a white-space line holding a TAB would
+ *   make the file TAB-delimited (TAB is then its only candidate, §9.3) and such a line is never blank, so it is the
+ *   header. Other white-space-only lines before the header are skipped.
+ * - Delimiter detection (§9.3) counts candidates on the first non-blank line, outside quotes, where every `"`
+ *   toggles "inside quotes" and an LF inside quotes does not end the line. The header is then parsed with the
+ *   ordinary rules; malformed quoting in the header has no error of its own (names are taken as read).
+ * - "First failure in file order" (§7): the text before an ill-formed byte is parsed (so a complete header is bound,
+ *   and may be rejected, before INVALID_ENCODING is thrown); a header is judged only once its line has ended, so a
+ *   bad byte inside the header line wins over MISSING/DUPLICATE_COLUMNS. At the end: INVALID_ENCODING for a
+ *   truncated sequence, then MALFORMED_CSV, then EMPTY_FILE.
+ * - A field longer than MAX_FIELD_CHARS is truncated and marks its row malformed, so that a stray quote cannot make
+ *   the reader hold a whole multi-GB body in one string (no valid value of any column comes close).
+ */
+import { isUtf8 } from 'node:buffer';
+import { FileLevelError } from './file-errors.ts';
+
+export interface CsvRow {
+  /** 1-based data row number (the header is row 0); blank lines are not counted. */
+  row: number;
+  /** Raw values: untrimmed, quotes removed and `""` unescaped. */
+  fields: string[];
+  /** Malformed quoting (§9.6): the validator reports one FORMAT error on `_row`. */
+  rowError: boolean;
+}
+
+export interface CsvHandlers {
+  /** Names trimmed (§9.5), spelled as sent; `delimiter` as detected (§9.3). */
+  onHeader(names: string[], delimiter: string): void;
+  onRow(row: CsvRow): void;
+}
+
+/** Delimiter candidates in tie-break order (§9.3). */
+export const DELIMITERS: readonly string[] = [',', ';', '|', '\t'];
+
+/** Longest field kept in memory (UTF-16 code units), see the module comment. */
+export const MAX_FIELD_CHARS = 1 << 24;
+
+const LF = 10;
+const CR = 13;
+const TAB = 9;
+const QUOTE = 34;
+
+/** Is this UTF-16 code unit removed by String.prototype.trim (WhiteSpace + LineTerminator, §9.5)? */
+export function isTrimWhitespace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * Index of the first byte of the first ill-formed UTF-8 sequence in b[start, end), or -1 (§2). Overlongs, surrogates
+ * (ED A0..BF), code points above U+10FFFF and a sequence cut short by `end` are ill-formed.
+ */
+export function findInvalidUtf8(b: Uint8Array, start = 0, end = b.length): number {
+  let i = start;
+  while (i < end) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c === 0xe0) {
+      need = 2;
+      lo = 0xa0;
+    } else if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) need = 2;
+    else if (c === 0xed) {
+      need = 2;
+      hi = 0x9f;
+    } else if (c === 0xf0) {
+      need = 3;
+      lo = 0x90;
+    } else if (c >= 0xf1 && c <= 0xf3) need = 3;
+    else if (c === 0xf4) {
+      need = 3;
+      hi = 0x8f;
+    } else return i;
+    if (i + need >= end) {
+      // Cut short by `end`, or already wrong in the bytes that are there: either way it starts at i.
+      return i;
+    }
+    const c1 = b[i + 1];
+    if (c1 < lo || c1 > hi) return i;
+    for (let k = 2; k <= need; k++) {
+      const ck = b[i + k];
+      if (ck < 0x80 || ck > 0xbf) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Start of a multi-byte sequence at the end of b[0, end) that needs more bytes, or `end` when there is none. */
+function incompleteTail(b: Uint8Array, end: number): number {
+  const lim = end >= 3 ? end - 3 : 0;
+  for (let i = end - 1; i >= lim; i--) {
+    const c = b[i];
+    if ((c & 0xc0) !== 0x80) {
+      const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+      return len > end - i ? i : end;
+    }
+  }
+  return end;
+}
+
+// Record states.
+const S_REC = 0; // start of a record: only white space so far (a blank-line candidate)
+const S_FIELD = 1; // start of a field after a delimiter
+const S_UNQ = 2; // inside an unquoted value
+const S_QUO = 3; // inside a quoted value
+const S_QQ = 4; // a `"` inside a quoted value: `""` escape or the closing quote
+const S_AFTER = 5; // after a closing quote, before the delimiter or line break
+
+export class CsvParser {
+  private readonly h: CsvHandlers;
+  private _bytes = 0;
+  private _rows = 0;
+  private _delimiter: string | null = null;
+  private failed: unknown = null;
+  private ended = false;
+
+  // UTF-8 layer.
+  private consumed = 0; // absolute offset of the first byte not decoded yet (the start of `tail`)
+  private tail: Buffer | null = null; // incomplete trailing sequence carried to the next chunk
+  private textStarted = false; // BOM handling: the first decoded character has been seen
+
+  // Before the header: buffered text and delimiter detection (§9.3).
+  private pre = '';
+  private preScan = 0;
+  private preInHeader = false;
+  private preInQuote = false;
+  private readonly preCounts = [0, 0, 0, 0];
+
+  // Record layer.
+  private dcode = 44;
+  private headerDone = false;
+  private st = S_REC;
+  private fields: string[] = [];
+  private partial = ''; // current field's text from earlier chunks (unescaped when quoted)
+  private junk = ''; // text after a closing quote
+  private esc = false; // the quoted segment being scanned holds `""`
+  private rowErr = false;
+
+  constructor(handlers: CsvHandlers) {
+    this.h = handlers;
+  }
+
+  /** Bytes pushed so far. */
+  get bytes(): number {
+    return this._bytes;
+  }
+  /** Data rows emitted so far. */
+  get rows(): number {
+    return this._rows;
+  }
+  /** Detected delimiter, null until the header line is known. */
+  get delimiter(): string | null {
+    return this._delimiter;
+  }
+
+  /**
+   * Feeds the next bytes of the body. Throws FileLevelError INVALID_ENCODING (after the text before the bad byte has
+   * been parsed) and whatever a handler throws. After a throw the parser is dead and rethrows the same error.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.failed) throw this.failed;
+    if (this.ended) throw new Error('CsvParser.push after end');
+    this._bytes += chunk.length;
+    if (chunk.length === 0) return;
+    try {
+      let b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const base = this.consumed;
+      if (this.tail) {
+        b = Buffer.concat([this.tail, b]);
+        this.tail = null;
+      }
+      const cut = incompleteTail(b, b.length);
+      let bad = -1;
+      if (!isUtf8(cut === b.length ? b : b.subarray(0, cut))) bad = findInvalidUtf8(b, 0, cut);
+      const textEnd = bad >= 0 ? bad : cut;
+      if (textEnd > 0) this.text(b.toString('utf8', 0, textEnd));
+      if (bad >= 0) throw invalidEncoding(base + bad);
+      // Copy: the caller may reuse its chunk buffer.
+      if (cut < b.length) this.tail = Buffer.from(b.subarray(cut));
+      this.consumed = base + cut;
+    } catch (err) {
+      this.failed = err;
+      throw err;
+    }
+  }
+
+  /** Ends the body: emits a last row without a line break, then throws EMPTY_FILE / MALFORMED_CSV if they apply. */
+  end(): void {
+    if (this.failed) throw this.failed;
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      if (this.tail) throw invalidEncoding(this.consumed);
+      if (this._delimiter === null) {
+        if (!this.preInHeader) throw new FileLevelError('EMPTY_FILE', 'The file is empty: it has no header and no data rows.');
+        this.startBody();
+      }
+      switch (this.st) {
+        case S_QUO:
+          throw new FileLevelError(
+            'MALFORMED_CSV',
+            this.headerDone
+              ? `A quoted value in row ${this._rows + 1} is still open at the end of the file.`
+              : 'A quoted value in the header is still open at the end of the file.',
+            { row: this.headerDone ? this._rows + 1 : 0 },
+          );
+        case S_QQ: // the closing quote was the last character
+          this.fields.push(this.partial);
+          this.emit(this.fields, this.rowErr);
+          break;
+        case S_AFTER:
+          this.fields.push(this.partial + this.junk);
+          this.emit(this.fields, this.rowErr || this.junk.length > 0);
+          break;
+        case S_UNQ:
+          this.fields.push(this.partial);
+          this.emit(this.fields, this.rowErr);
+          break;
+        case S_FIELD:
+          this.fields.push('');
+          this.emit(this.fields, this.rowErr);
+          break;
+        default: // S_REC: only white space after the last line break, a blank line
+          break;
+      }
+      this.fields = [];
+      this.partial = '';
+      if (this._rows === 0) throw new FileLevelError('EMPTY_FILE', 'The file has a header but no data rows.');
+    } catch (err) {
+      this.failed = err;
+      throw err;
+    }
+  }
+
+  private text(s: string): void {
+    if (!this.textStarted) {
+      this.textStarted = true;
+      // The BOM (EF BB BF) decodes to U+FEFF; it is skipped but its bytes count in offsets.
+      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+      if (s.length === 0) return;
+    }
+    if (this._delimiter === null) this.preHeader(s);
+    else this.run(s);
+  }
+
+  /** Buffers text until the header line is complete, skipping blank lines, counting delimiter candidates. */
+  private preHeader(s: string): void {
+    let p = this.pre + s;
+    let i = this.preScan;
+    while (!this.preInHeader) {
+      for (; i < p.length; i++) {
+        const c = p.charCodeAt(i);
+        if (c === LF) break;
+        if (c === TAB || !isTrimWhitespace(c)) {
+          this.preInHeader = true;
+          break;
+        }
+      }
+      if (this.preInHeader) {
+        i = 0;
+        break;
+      }
+      if (i >= p.length) {
+        this.pre = p;
+        this.preScan = i;
+        return;
+      }
+      p = p.slice(i + 1); // drop the blank line
+      i = 0;
+    }
+    const counts = this.preCounts;
+    let inQ = this.preInQuote;
+    for (; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      if (c === QUOTE) inQ = !inQ;
+      else if (!inQ) {
+        if (c === LF) break;
+        if (c === 44) counts[0]++;
+        else if (c === 59) counts[1]++;
+        else if (c === 124) counts[2]++;
+        else if (c === TAB) counts[3]++;
+      }
+    }
+    this.preInQuote = inQ;
+    this.pre = p;
+    this.preScan = i;
+    if (i < p.length) this.startBody();
+  }
+
+  /** Fixes the delimiter from the counts and parses the buffered text from the header line on. */
+  private startBody(): void {
+    const counts = this.preCounts;
+    let best = 0;
+    for (let k = 1; k < 4; k++) if (counts[k] > counts[best]) best = k;
+    this._delimiter = DELIMITERS[best];
+    this.dcode = this._delimiter.charCodeAt(0);
+    const p = this.pre;
+    this.pre = '';
+    this.run(p);
+  }
+
+  private emit(fields: string[], rowErr: boolean): void {
+    if (!this.headerDone) {
+      this.headerDone = true;
+      const names = new Array<string>(fields.length);
+      for (let k = 0; k < fields.length; k++) names[k] = fields[k].trim();
+      this.h.onHeader(names, this._delimiter!);
+    } else {
+      this._rows++;
+      this.h.onRow({ row: this._rows, fields, rowError: rowErr });
+    }
+  }
+
+  /** The record state machine over one piece of decoded text (§2, §9.5, §9.6). */
+  private run(s: string): void {
+    const n = s.length;
+    const D = this.dcode;
+    const tabFile = D === TAB;
+    let st = this.st;
+    let fields = this.fields;
+    let partial = this.partial;
+    let junk = this.junk;
+    let esc = this.esc;
+    let rowErr = this.rowErr;
+    let i = 0;
+    let start = 0; // where the current field's (or blank candidate's) text begins in s
+
+    outer: while (i < n) {
+      switch (st) {
+        case S_REC: {
+          const c = s.charCodeAt(i);
+          if (c === LF) {
+            // Blank line: not a row, not counted.
+            partial = '';
+            rowErr = false;
+            i++;
+            start = i;
+            continue;
+          }
+          if (c !== TAB ? isTrimWhitespace(c) : !tabFile) {
+            i++;
+            continue;
+          }
+          if (c === QUOTE && i === start && partial === '') {
+            st = S_QUO;
+            esc = false;
+            start = ++i;
+            continue;
+          }
+          st = S_UNQ; // the white space read so far (from `start`, plus `partial`) begins the first value
+          continue;
+        }
+        case S_FIELD: {
+          if (s.charCodeAt(i) === QUOTE) {
+            st = S_QUO;
+            esc = false;
+            start = ++i;
+            continue;
+          }
+          st = S_UNQ;
+          start = i;
+          continue;
+        }
+        case S_UNQ: {
+          while (i < n) {
+            const c = s.charCodeAt(i);
+            if (c === D) {
+              fields.push(partial === '' ? s.slice(start, i) : partial + s.slice(start, i));
+              partial = '';
+              start = ++i;
+              st = S_FIELD;
+              continue outer;
+            }
+            if (c === LF) {
+              let v = partial === '' ? s.slice(start, i) : partial + s.slice(start, i);
+              if (v.length > 0 && v.charCodeAt(v.length - 1) === CR) v = v.slice(0, -1);
+              fields.push(v);
+              partial = '';
+              start = ++i;
+              st = S_REC;
+              this.emit(fields, rowErr);
+              fields = [];
+              rowErr = false;
+              continue outer;
+            }
+            if (c === QUOTE) rowErr = true; // literal, but the row is malformed (§9.6)
+            i++;
+          }
+          break outer;
+        }
+        case S_QUO: {
+          const q = s.indexOf('"', i);
+          if (q < 0) {
+            i = n;
+            break outer;
+          }
+          i = q + 1;
+          st = S_QQ;
+          continue;
+        }
+        case S_QQ: {
+          const q = i - 1; // the pending quote; before `start` when it ended the previous chunk
+          if (s.charCodeAt(i) === QUOTE) {
+            if (q < start) {
+              partial += '"';
+              start = i + 1;
+            } else esc = true;
+            i++;
+            st = S_QUO;
+            continue;
+          }
+          if (q >= start) {
+            const seg = s.slice(start, q);
+            partial += esc ? seg.replaceAll('""', '"') : seg;
+          }
+          esc = false;
+          junk = '';
+          start = i;
+          st = S_AFTER;
+          continue;
+        }
+        case S_AFTER: {
+          while (i < n) {
+            const c = s.charCodeAt(i);
+            if (c === D || c === LF) {
+              let j = junk === '' ? s.slice(start, i) : junk + s.slice(start, i);
+              junk = '';
+              if (c === LF && j.length > 0 && j.charCodeAt(j.length - 1) === CR) j = j.slice(0, -1);
+              if (j.length > 0) rowErr = true; // text after a closing quote (§9.6)
+              fields.push(j.length > 0 ? partial + j : partial);
+              partial = '';
+              start = ++i;
+              if (c === D) st = S_FIELD;
+              else {
+                st = S_REC;
+                this.emit(fields, rowErr);
+                fields = [];
+                rowErr = false;
+              }
+              continue outer;
+            }
+            i++;
+          }
+          break outer;
+        }
+      }
+    }
+
+    // Carry the unfinished field into the next piece.
+    switch (st) {
+      case S_REC:
+      case S_UNQ:
+        if (start < n) partial += s.slice(start, n);
+        break;
+      case S_QUO: {
+        const seg = s.slice(start, n);
+        partial += esc ? seg.replaceAll('""', '"') : seg;
+        esc = false;
+        break;
+      }
+      case S_QQ: {
+        // The pending quote is s[n - 1]; it is decided by the next character.
+        if (start < n - 1) {
+          const seg = s.slice(start, n - 1);
+          partial += esc ? seg.replaceAll('""', '"') : seg;
+        }
+        esc = false;
+        break;
+      }
+      case S_AFTER:
+        if (start < n) junk += s.slice(start, n);
+        break;
+    }
+    if (partial.length > MAX_FIELD_CHARS) {
+      partial = partial.slice(0, MAX_FIELD_CHARS);
+      rowErr = true;
+    }
+    if (junk.length > MAX_FIELD_CHARS) {
+      junk = junk.slice(0, MAX_FIELD_CHARS);
+      rowErr = true;
+    }
+    this.st = st;
+    this.fields = fields;
+    this.partial = partial;
+    this.junk = junk;
+    this.esc = esc;
+    this.rowErr = rowErr;
+  }
+}
+
+function invalidEncoding(offset: number): FileLevelError {
+  return new FileLevelError('INVALID_ENCODING', `The file is not valid UTF-8: ill-formed byte sequence at offset ${offset}.`, { offset });
+}

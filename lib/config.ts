@@ -1,0 +1,140 @@
+/**
+ * Configuration: parsed once at startup from the environment (valibot). Nothing else reads process.env;
+ * modules receive the parsed Config (or parts of it) as arguments, so tests never import this module's env.
+ */
+import * as v from 'valibot';
+import path from 'node:path';
+
+const bool = v.pipe(
+  v.picklist(['true', 'false', '1', '0', 'yes', 'no']),
+  v.transform((s) => s === 'true' || s === '1' || s === 'yes'),
+);
+const int = (min: number, max: number) =>
+  v.pipe(v.string(), v.regex(/^[0-9]+$/, 'must be a whole number'), v.transform(Number), v.minValue(min), v.maxValue(max));
+const url = (schemes: string[]) =>
+  v.pipe(
+    v.string(),
+    v.url('must be a URL'),
+    v.check((s) => schemes.some((p) => s.startsWith(p)), `must start with ${schemes.join(' or ')}`),
+  );
+const secret = v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'));
+
+export const EnvSchema = v.object({
+  FINDATA_ROLE: v.optional(v.picklist(['all', 'api', 'worker']), 'all'),
+  PORT: v.optional(int(1, 65535), '8000'),
+  HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
+  DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data'),
+  DATABASE_URL: url(['postgres://', 'postgresql://']),
+  PG_POOL_MAX: v.optional(int(1, 500), '10'),
+  REDIS_URL: url(['redis://', 'rediss://']),
+  REDIS_CACHE_URL: v.optional(url(['redis://', 'rediss://'])),
+  TEMPORAL_ADDRESS: v.optional(v.pipe(v.string(), v.regex(/^[^\s:]+:[0-9]+$/, 'must be host:port')), '127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: v.optional(v.pipe(v.string(), v.minLength(1)), 'default'),
+  TEMPORAL_TASK_QUEUE: v.optional(v.pipe(v.string(), v.minLength(1)), 'findata-sync'),
+  TEMPORAL_UI_URL: v.optional(url(['http://', 'https://']), 'http://127.0.0.1:8233'),
+  CLICKHOUSE_URL: v.optional(url(['http://', 'https://'])),
+  CLICKHOUSE_USER: v.optional(v.string(), 'default'),
+  CLICKHOUSE_PASSWORD: v.optional(v.string(), ''),
+  UPLOAD_MAX_BYTES: v.optional(int(1, Number.MAX_SAFE_INTEGER), '2147483648'),
+  AUTH_CACHE_SECRET: v.optional(secret),
+  SESSION_SECRET: v.optional(secret),
+  RATE_LIMIT_PER_MINUTE: v.optional(int(1, 1_000_000), '600'),
+  LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
+  WORKER_METRICS_PORT: v.optional(int(0, 65535), '9465'),
+  TEMPORAL_METRICS_PORT: v.optional(int(0, 65535), '9464'),
+  DEMO_TENANTS: v.optional(bool, 'true'),
+  SYNC_INTERVAL_SECONDS: v.optional(int(5, 86_400), '60'),
+  FAILED_ROWS_TTL_HOURS: v.optional(int(1, 24 * 30), '72'),
+  STAGING_TTL_HOURS: v.optional(int(1, 24 * 30), '24'),
+});
+
+export type Env = v.InferOutput<typeof EnvSchema>;
+
+export interface Config {
+  role: 'all' | 'api' | 'worker';
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  pgPoolMax: number;
+  redisUrl: string;
+  redisCacheUrl: string;
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  /** null = embedded chdb on disk under dataDir/clickhouse */
+  clickhouse: { url: string | null; user: string; password: string; path: string };
+  uploadMaxBytes: number;
+  authCacheSecret: string | null;
+  sessionSecret: string | null;
+  rateLimitPerMinute: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  workerMetricsPort: number;
+  temporalMetricsPort: number;
+  demoTenants: boolean;
+  syncIntervalSeconds: number;
+  failedRowsTtlSeconds: number;
+  stagingTtlSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line naming the first bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = v.safeParse(EnvSchema, input);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const name = v.getDotPath(issue) ?? '?';
+    const got = input[name];
+    const reason = got === undefined ? 'is required but not set' : `${issue.message} (got ${JSON.stringify(redact(name, got))})`;
+    throw new ConfigError(`config: ${name} ${reason}`);
+  }
+  const e = result.output;
+  if (e.CLICKHOUSE_URL === undefined && e.FINDATA_ROLE !== 'all') {
+    throw new ConfigError(
+      `config: FINDATA_ROLE ${e.FINDATA_ROLE} needs CLICKHOUSE_URL (the embedded warehouse can be opened by one process only, so it runs with FINDATA_ROLE=all)`,
+    );
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    role: e.FINDATA_ROLE,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    pgPoolMax: e.PG_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    redisCacheUrl: e.REDIS_CACHE_URL ?? e.REDIS_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    },
+    clickhouse: {
+      url: e.CLICKHOUSE_URL ?? null,
+      user: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      path: path.join(dataDir, 'clickhouse'),
+    },
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    authCacheSecret: e.AUTH_CACHE_SECRET ?? null,
+    sessionSecret: e.SESSION_SECRET ?? null,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    logLevel: e.LOG_LEVEL,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
+    temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
+    demoTenants: e.DEMO_TENANTS,
+    syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
+    failedRowsTtlSeconds: e.FAILED_ROWS_TTL_HOURS * 3600,
+    stagingTtlSeconds: e.STAGING_TTL_HOURS * 3600,
+  };
+}
+
+function redact(name: string, value: string): string {
+  if (/SECRET|PASSWORD/.test(name)) return '***';
+  return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}

@@ -1,0 +1,49 @@
+/**
+ * PostgreSQL access. Tenant-scoped work runs inside a transaction with SET LOCAL search_path, so a pooled
+ * connection never carries one tenant's path into another request (the setting dies with the transaction).
+ */
+import pg from 'pg';
+import { assertTenantId } from '../domain/tenant-id.ts';
+
+export type Db = pg.Pool;
+export type DbClient = pg.PoolClient;
+
+// int8 (bigint counts) as JS numbers: counts here stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function createDb(databaseUrl: string, max = 10): Db {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  // An idle client's error (e.g. server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Double-quoted identifier for a validated tenant schema name. */
+export function schemaIdent(tenantId: string): string {
+  assertTenantId(tenantId);
+  return `"${tenantId}"`;
+}
+
+export async function withTransaction<T>(db: Db, fn: (c: DbClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs fn in a transaction whose search_path is the tenant's schema (then public). */
+export function withTenant<T>(db: Db, tenantId: string, fn: (c: DbClient) => Promise<T>): Promise<T> {
+  const schema = schemaIdent(tenantId);
+  return withTransaction(db, async (c) => {
+    await c.query(`SET LOCAL search_path TO ${schema}, public`);
+    return fn(c);
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * Redis key layout (one place). Staging keys live on the staging Redis (noeviction); `findata:` cache keys
+ * live on the cache Redis (allkeys-lru). See docs/ARCHITECTURE.md "Redis".
+ */
+import type { FileType, LoanType } from '../domain/columns.ts';
+
+const base = (t: string, lt: LoanType, ft: FileType) => `extbank:${t}:${lt}:${ft}`;
+
+export interface StagedKeys {
+  /** list of compressed chunks of the raw upload, in order */
+  chunks: string;
+  /** data-row count: the O(1) "is there pending data" check */
+  count: string;
+  /** hash: bytes, rows, sha256, original_name, uploaded_at, warnings */
+  meta: string;
+}
+const triple = (k: string): StagedKeys => ({ chunks: k, count: `${k}:count`, meta: `${k}:meta` });
+
+export const keys = {
+  pending: (t: string, lt: LoanType, ft: FileType) => triple(base(t, lt, ft)),
+  incoming: (t: string, lt: LoanType, ft: FileType, uploadId: string) => triple(`${base(t, lt, ft)}:incoming:${uploadId}`),
+  claimed: (t: string, lt: LoanType, ft: FileType, syncId: string) => triple(`${base(t, lt, ft)}:sync:${syncId}`),
+  /** failed rows of one sync (spec §8: kept 72 h). Suffixed by sync id so each sync's rows stay downloadable. */
+  failed: (t: string, lt: LoanType, ft: FileType, syncId: string) => `extbank_failed:${t}:${lt}:${ft}:${syncId}`,
+  cache: {
+    syncConfigs: (t: string) => `findata:${t}:sync_configs`,
+    syncLogsRecent: (t: string, limit: number) => `findata:${t}:sync_logs:recent:${limit}`,
+    chCount: (t: string, table: string, lt: LoanType) => `findata:${t}:ch_count:${table}:${lt}`,
+    chSchema: (t: string, table: string) => `findata:${t}:ch_schema:${table}`,
+    profile: (t: string, lt: LoanType, ft: FileType) => `findata:${t}:profile:${lt}:${ft}`,
+    valErrors: (t: string, logId: string) => `findata:${t}:val_errors:${logId}`,
+    existingLoans: (t: string, lt: LoanType) => `findata:${t}:existing_loans:${lt}`,
+    tenantAuth: (t: string, prefix: string) => `findata:${t}:tenant_auth:${prefix}`,
+    /** prefix → tenant id, so auth can find the tenant-scoped entry without PostgreSQL */
+    authPrefix: (prefix: string) => `findata:auth_prefix:${prefix}`,
+    rateLimit: (bucket: string, window: number) => `findata:ratelimit:${bucket}:${window}`,
+    tenantPattern: (t: string) => `findata:${t}:*`,
+  },
+};
+
+export const CACHE_TTL = {
+  syncConfigs: 120,
+  syncLogsRecent: 60,
+  chCount: 300,
+  chSchema: 3600,
+  profile: 600,
+  valErrors: 1800,
+  existingLoans: 300,
+  tenantAuth: 300,
+} as const;

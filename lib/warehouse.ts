@@ -1,0 +1,121 @@
+/**
+ * The ClickHouse warehouse behind one narrow interface. Embedded chdb (default, on disk under DATA_DIR) and a
+ * ClickHouse server (CLICKHOUSE_URL) share this code path and the same SQL; only the connection differs.
+ * chdb allows one engine per process and one process per data folder, so in embedded mode the process that
+ * creates this object owns the warehouse (see README "Process layout").
+ */
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { Readable } from 'node:stream';
+import fs from 'node:fs';
+import { COLUMNS, FACT_TABLE, FILE_TYPES, STAGING_TABLE, SYSTEM_COLUMNS, isNullable, type FileType } from '../domain/columns.ts';
+import { chDatabase } from '../domain/tenant-id.ts';
+
+export interface WarehouseConfig {
+  url: string | null;
+  user: string;
+  password: string;
+  path: string;
+}
+
+/** Exact decimals as strings, big ints as strings: money must never pass through a float. */
+const JSON_SETTINGS = {
+  output_format_json_quote_decimals: 1,
+  output_format_json_quote_64bit_integers: 1,
+  output_format_decimal_trailing_zeros: 1,
+} as const;
+
+export interface Warehouse {
+  readonly client: ClickHouseClient;
+  readonly embedded: boolean;
+  command(sql: string, params?: Record<string, unknown>): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** Inserts rows already encoded as TabSeparated text (one batch). */
+  insertTsv(table: string, tsv: string): Promise<void>;
+  ensureTenant(tenantId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
+  let client: ClickHouseClient;
+  const embedded = cfg.url === null;
+  if (embedded) {
+    fs.mkdirSync(cfg.path, { recursive: true });
+    const { createChdbConnection } = await import('chdb/connection');
+    client = createClient({ connection: createChdbConnection({ path: cfg.path }) as never });
+  } else {
+    client = createClient({
+      url: cfg.url!,
+      username: cfg.user,
+      password: cfg.password,
+      request_timeout: 600_000,
+      max_open_connections: 16,
+      clickhouse_settings: { wait_end_of_query: 1 },
+    });
+  }
+  const ensured = new Set<string>();
+  const wh: Warehouse = {
+    client,
+    embedded,
+    async command(sql, params) {
+      await client.command({ query: sql, query_params: params });
+    },
+    async query<T>(sql: string, params?: Record<string, unknown>) {
+      const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: JSON_SETTINGS });
+      return (await rs.json()) as T[];
+    },
+    async insertTsv(table, tsv) {
+      if (tsv.length === 0) return;
+      await client.insert({
+        table,
+        values: Readable.from([Buffer.from(tsv)], { objectMode: false }),
+        format: 'TabSeparated',
+      });
+    },
+    async ensureTenant(tenantId) {
+      if (ensured.has(tenantId)) return;
+      for (const sql of tenantDDL(tenantId)) await client.command({ query: sql });
+      ensured.add(tenantId);
+    },
+    async close() {
+      await client.close();
+    },
+  };
+  // Fail fast (and surface chdb's "Cannot lock file" when another process owns the folder).
+  await wh.query('SELECT 1');
+  return wh;
+}
+
+/** Column list of a warehouse table in storage order: the file's columns, then the system columns (spec §4). */
+export function warehouseColumns(ft: FileType): { name: string; chType: string }[] {
+  return [
+    ...COLUMNS[ft].map((c) => ({ name: c.name, chType: isNullable(c) ? `Nullable(${c.chType})` : c.chType })),
+    ...SYSTEM_COLUMNS.map((c) => ({ name: c.name, chType: c.chType })),
+  ];
+}
+
+/** Snapshot of the fact partitions taken by a commit, so a commit that fails half-way can be rolled back. */
+export const BACKUP_TABLE: Record<FileType, string> = { credit: 'bak_credit', payment_plan: 'bak_payment' };
+
+const ORDER_BY: Record<FileType, string> = {
+  credit: '(loan_account_number)',
+  payment_plan: '(loan_account_number, installment_number)',
+};
+
+/** DDL generated from the column definitions: fact tables and identically shaped staging tables. */
+export function tenantDDL(tenantId: string): string[] {
+  const db = chDatabase(tenantId);
+  const out = [`CREATE DATABASE IF NOT EXISTS \`${db}\``];
+  for (const ft of FILE_TYPES) {
+    const cols = warehouseColumns(ft)
+      .map((c) => `  \`${c.name}\` ${c.chType}`)
+      .join(',\n');
+    const body = `(\n${cols}\n) ENGINE = ReplacingMergeTree(loaded_at) PARTITION BY loan_type ORDER BY ${ORDER_BY[ft]}`;
+    // REPLACE PARTITION needs the staging table to match structure, partition key and order exactly.
+    out.push(`CREATE TABLE IF NOT EXISTS \`${db}\`.\`${FACT_TABLE[ft]}\` ${body}`);
+    out.push(`CREATE TABLE IF NOT EXISTS \`${db}\`.\`${STAGING_TABLE[ft]}\` ${body}`);
+    out.push(`CREATE TABLE IF NOT EXISTS \`${db}\`.\`${BACKUP_TABLE[ft]}\` ${body}`);
+  }
+  return out;
+}
+
+export const qualified = (tenantId: string, table: string) => `\`${chDatabase(tenantId)}\`.\`${table}\``;

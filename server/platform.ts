@@ -1,0 +1,190 @@
+/**
+ * Assembles a findata process from its Config: PostgreSQL (migrated), Redis, the warehouse, Temporal client and
+ * worker, and the HTTP server — each only where the role needs it. Embedded mode (no CLICKHOUSE_URL) must run
+ * everything in this one process because only one process can open the chdb data folder.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Runtime, type Worker } from '@temporalio/worker';
+import pg from 'pg';
+import type { Config } from '../lib/config.ts';
+import { createDb, type Db } from '../lib/db.ts';
+import { migrateAllTenants, migratePublic } from '../lib/migrations.ts';
+import { createRedises, closeRedises, type Redises } from '../lib/redis.ts';
+import { createCache, type Cache } from '../lib/cache.ts';
+import { openWarehouse, type Warehouse } from '../lib/warehouse.ts';
+import { createMetrics, type Metrics } from '../lib/metrics.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { connectTemporal, createSyncControl, type SyncControl } from '../lib/temporal.ts';
+import { createTenantService, type TenantService } from '../lib/tenants.ts';
+import { createApp } from '../api/app.ts';
+import { invalidateAuth } from '../api/middleware/auth.ts';
+import type { ApiServices } from '../api/services.ts';
+import { createSyncWorker, type WorkerSettings } from './worker.ts';
+
+export const TENANT_CHANNEL = 'findata_tenants';
+
+export interface Platform {
+  config: Config;
+  log: Logger;
+  db: Db;
+  redis: Redises;
+  cache: Cache;
+  metrics: Metrics;
+  warehouse: Warehouse;
+  sync: SyncControl | null;
+  tenants: TenantService;
+  services: ApiServices | null;
+  worker: Worker | null;
+  http: Server | null;
+  url: string | null;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  log?: Logger;
+  workflowBundle?: WorkerSettings['workflowBundle'];
+  /** Start the HTTP server (roles all/api). Default true. */
+  http?: boolean;
+  /** Start the Temporal worker (roles all/worker). Default true. */
+  worker?: boolean;
+  /** Install Temporal's Prometheus exporter (once per process). */
+  temporalMetrics?: boolean;
+}
+
+/** Local defaults for secrets, kept in the data folder; production passes them in the environment. */
+function localSecret(dataDir: string, name: string, given: string | null): Buffer {
+  if (given) return Buffer.from(given);
+  const file = path.join(dataDir, 'secrets.json');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  if (!all[name]) {
+    all[name] = crypto.randomBytes(32).toString('hex');
+    fs.writeFileSync(file, JSON.stringify(all, null, 2), { mode: 0o600 });
+  }
+  return Buffer.from(all[name]);
+}
+
+export async function startPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+  const log = opts.log ?? createLogger(config.logLevel, { role: config.role });
+  const wantHttp = (opts.http ?? true) && config.role !== 'worker';
+  const wantWorker = (opts.worker ?? true) && config.role !== 'api';
+  const owner = wantWorker || config.clickhouse.url === null;
+
+  if (opts.temporalMetrics && wantWorker) {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `${config.host === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0'}:${config.temporalMetricsPort}` } } } });
+  }
+
+  const db = createDb(config.databaseUrl, config.pgPoolMax);
+  await migratePublic(db);
+  await migrateAllTenants(db);
+  const redis = createRedises(config.redisUrl, config.redisCacheUrl);
+  const cache = createCache(redis.cache, log);
+  const metrics = createMetrics();
+  const warehouse = await openWarehouse(config.clickhouse);
+
+  const temporalClient = await connectTemporal(config.temporal);
+  const sync = createSyncControl(temporalClient, config.temporal);
+  const scheduleEvery = async (tenantId: string): Promise<number> => {
+    const { rows } = await db.query<{ every: number | null }>(`SELECT min(interval_seconds) AS every FROM "${tenantId}".sync_configs WHERE enabled`);
+    return rows[0]?.every ?? config.syncIntervalSeconds;
+  };
+  const tenants = createTenantService(db, {
+    ensureWarehouse: (id) => warehouse.ensureTenant(id),
+    ensureSchedule: async (id, active) => sync.ensureSchedule(id, active, await scheduleEvery(id)),
+    invalidateAuth: (id, prefix) => invalidateAuth({ cache }, id, prefix),
+  });
+
+  // Reconcile: every tenant has its warehouse database and a schedule in the right state.
+  for (const t of await tenants.list()) {
+    if (owner) await warehouse.ensureTenant(t.id);
+    await sync.ensureSchedule(t.id, t.active, await scheduleEvery(t.id));
+  }
+
+  // The tenant CLI cannot open the embedded warehouse while we own it: it notifies us instead.
+  let listener: pg.Client | null = null;
+  if (owner) {
+    listener = new pg.Client({ connectionString: config.databaseUrl });
+    listener.on('error', (err) => log.warn('tenant listener error', { err: String(err) }));
+    await listener.connect();
+    listener.on('notification', (n) => {
+      if (n.channel !== TENANT_CHANNEL || !n.payload) return;
+      warehouse.ensureTenant(n.payload).then(
+        () => log.info('tenant warehouse provisioned', { tenantId: n.payload }),
+        (err) => log.error('tenant warehouse provisioning failed', { tenantId: n.payload, err: String(err) }),
+      );
+    });
+    await listener.query(`LISTEN ${TENANT_CHANNEL}`);
+  }
+
+  let worker: Worker | null = null;
+  let workerRun: Promise<void> | null = null;
+  if (wantWorker) {
+    worker = await createSyncWorker(
+      { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowBundle: opts.workflowBundle },
+      { db, redis, warehouse, cache, metrics, log: log.child({ component: 'worker' }), failedRowsTtlSeconds: config.failedRowsTtlSeconds, stagingTtlSeconds: config.stagingTtlSeconds },
+    );
+    workerRun = worker.run().catch((err) => log.error('worker stopped', { err }));
+  }
+
+  let services: ApiServices | null = null;
+  let http: Server | null = null;
+  let url: string | null = null;
+  if (wantHttp) {
+    const webDist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../web/dist');
+    services = {
+      config,
+      db,
+      redis,
+      cache,
+      warehouse,
+      sync,
+      tenants,
+      metrics,
+      log,
+      authSecret: localSecret(config.dataDir, 'AUTH_CACHE_SECRET', config.authCacheSecret),
+      sessionSecret: localSecret(config.dataDir, 'SESSION_SECRET', config.sessionSecret),
+      webDist: fs.existsSync(webDist) ? webDist : null,
+    };
+    const app = createApp(services);
+    http = await new Promise<Server>((resolve) => {
+      const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(server as Server));
+    });
+    // Large uploads may take minutes; the default 5-minute request timeout would cut them.
+    http.requestTimeout = 0;
+    const addr = http.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    url = `http://${config.host}:${port}`;
+  }
+
+  return {
+    config,
+    log,
+    db,
+    redis,
+    cache,
+    metrics,
+    warehouse,
+    sync,
+    tenants,
+    services,
+    worker,
+    http,
+    url,
+    async close() {
+      if (http) await new Promise<void>((r) => http!.close(() => r()));
+      if (worker) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun;
+      }
+      await listener?.end().catch(() => {});
+      await temporalClient.connection.close().catch(() => {});
+      await warehouse.close().catch(() => {});
+      await closeRedises(redis);
+      await db.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// Every workflow the worker registers, one per file.
+export { syncWorkflow } from './sync.ts';
+export { tenantSyncWorkflow } from './tenant-sync.ts';

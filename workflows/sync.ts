@@ -1,0 +1,181 @@
+/**
+ * SyncWorkflow: one sync of one tenant's loan type. Steps are activities (visible in the history); data stays
+ * in Redis/ClickHouse/PostgreSQL and only keys, ids and counts cross this boundary. Deterministic code only.
+ */
+import {
+  ApplicationFailure,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type * as activities from '../activities/index.ts';
+import type { FileType } from '../domain/columns.ts';
+import type { FileProgress, FileValidation, SyncInput, SyncOutcome, SyncPhase, SyncProgress } from '../domain/sync-types.ts';
+import { PROGRESS_QUERY, PROGRESS_SIGNAL } from '../domain/sync-types.ts';
+
+export const progressQuery = defineQuery<SyncProgress>(PROGRESS_QUERY);
+export const fileProgressSignal = defineSignal<[{ fileType: FileType; progress: FileProgress }]>(PROGRESS_SIGNAL);
+
+/** Bad data and business rules are not retried; infrastructure faults are. */
+const NON_RETRYABLE = ['BadData', 'TenantNotFound'];
+
+const short = proxyActivities<typeof activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+const long = proxyActivities<typeof activities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+const commitActs = proxyActivities<typeof activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 15, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Spec §6: abort when invalid rows / all rows, over both files, is greater than 0.50 (exactly 0.50 proceeds). */
+export function shouldAbort(invalid: number, total: number): boolean {
+  return total > 0 && invalid * 2 > total;
+}
+
+export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
+  const { tenantId, loanType, syncId } = input;
+  const progress: SyncProgress = {
+    syncId,
+    tenantId,
+    loanType,
+    phase: 'starting',
+    status: 'RUNNING',
+    files: {},
+    errorsSoFar: 0,
+    steps: [],
+    message: '',
+  };
+  setHandler(progressQuery, () => progress);
+  setHandler(fileProgressSignal, ({ fileType, progress: p }) => {
+    const prev = progress.files[fileType];
+    // Signals can arrive after a retry restarted the count; keep the newest figures of the file.
+    progress.files[fileType] = { ...p, rowsTotal: prev?.rowsTotal ?? p.rowsTotal };
+    progress.errorsSoFar = Object.values(progress.files).reduce((n, f) => n + (f?.errors ?? 0), 0);
+  });
+
+  const step = async <T>(phase: SyncPhase, name: string, fn: () => Promise<T>): Promise<T> => {
+    progress.phase = phase;
+    const entry = { name, startedAt: new Date().toISOString(), finishedAt: null as string | null };
+    progress.steps.push(entry);
+    const result = await fn();
+    entry.finishedAt = new Date().toISOString();
+    return result;
+  };
+
+  const info = workflowInfo();
+  await step('starting', 'begin', () => short.beginSync({ ...input, workflowId: info.workflowId, runId: info.runId }));
+
+  const outcome: SyncOutcome = { status: 'SUCCESS', files: {}, errorRate: 0, rowsWritten: {}, rowsRemoved: { payment_plan: 0 }, message: '' };
+  let claimed: Awaited<ReturnType<typeof activities.claimUploads>> = {};
+  let committed = false;
+  let commitStarted = false;
+  try {
+    claimed = await step('claiming', 'claim', () => short.claimUploads({ tenantId, loanType, syncId }));
+    const fileTypes = (['credit', 'payment_plan'] as const).filter((ft) => claimed[ft]);
+    for (const ft of fileTypes) {
+      progress.files[ft] = { rowsTotal: claimed[ft]!.rows, rowsProcessed: 0, rowsInvalid: 0, errors: 0 };
+    }
+    if (fileTypes.length === 0) {
+      outcome.message = 'Nothing to sync: no pending uploads for this loan type.';
+    } else {
+      const results: Partial<Record<FileType, FileValidation>> = {};
+      for (const ft of fileTypes) {
+        results[ft] = await step('validating', `validate ${ft}`, () =>
+          long.validateFile({
+            tenantId,
+            loanType,
+            syncId,
+            fileType: ft,
+            // Spec §6: payments reference the credit file of this sync when there is one, else the warehouse.
+            references: ft === 'payment_plan' ? (claimed.credit ? 'staging' : 'warehouse') : 'none',
+          }),
+        );
+        const r = results[ft]!;
+        progress.files[ft] = { rowsTotal: r.rowsTotal, rowsProcessed: r.rowsTotal, rowsInvalid: r.rowsInvalid, errors: sumValues(r.errorsByCode) };
+        outcome.files[ft] = { ...claimed[ft]!, ...r };
+      }
+      progress.errorsSoFar = Object.values(results).reduce((n, r) => n + sumValues(r!.errorsByCode), 0);
+
+      progress.phase = 'deciding';
+      const total = sumOf(results, 'rowsTotal');
+      const invalid = sumOf(results, 'rowsInvalid');
+      outcome.errorRate = total === 0 ? 0 : invalid / total;
+      if (shouldAbort(invalid, total)) {
+        outcome.status = 'ABORTED';
+        outcome.message = `Aborted: ${invalid} of ${total} rows are invalid (${pct(outcome.errorRate)} > 50%). The warehouse keeps its previous data; fix the files and upload them again.`;
+      } else {
+        if (claimed.credit && !claimed.payment_plan) {
+          // Spec §9.15: keep only payments whose loan is still in the new credit partition.
+          const carry = await step('committing', 'carry over payments', () => commitActs.carryOverPayments({ tenantId, loanType, syncId }));
+          outcome.rowsRemoved.payment_plan = carry.removed;
+        }
+        commitStarted = true;
+        const written = await step('committing', 'commit', () =>
+          commitActs.commitPartitions({ tenantId, loanType, syncId, fileTypes, carryOver: Boolean(claimed.credit && !claimed.payment_plan) }),
+        );
+        committed = true;
+        outcome.rowsWritten = written;
+        outcome.message = `Synced ${fileTypes.map((ft) => `${ft}: ${written[ft] ?? 0} rows`).join(', ')}` +
+          (invalid ? `; ${invalid} invalid rows kept as failed records.` : '.') +
+          (outcome.rowsRemoved.payment_plan ? ` Removed ${outcome.rowsRemoved.payment_plan} payment rows of loans no longer in the credit file.` : '');
+      }
+    }
+    await step('cleaning_up', 'clean up', () =>
+      short.cleanupSync({ tenantId, loanType, syncId, outcome: outcome.status === 'ABORTED' ? 'ABORTED' : 'SUCCESS' }),
+    );
+  } catch (err) {
+    if (committed) {
+      // The new data is in the warehouse; only housekeeping failed. Staging keys expire on their own.
+      outcome.message += ` Clean-up failed: ${errorMessage(err)}`;
+    } else {
+      outcome.status = 'FAILED';
+      outcome.message = `Failed: ${errorMessage(err)}`;
+      try {
+        if (commitStarted) {
+          // A commit that failed for good may have replaced one table: restore both from the snapshot.
+          await step('cleaning_up', 'roll back', () => commitActs.rollbackPartitions({ tenantId, loanType, syncId }));
+        }
+        // Put the uploads back to pending (unless newer ones arrived); the warehouse keeps its old data.
+        await step('cleaning_up', 'clean up', () => short.cleanupSync({ tenantId, loanType, syncId, outcome: 'FAILED' }));
+      } catch (cleanupErr) {
+        outcome.message += ` Clean-up failed too: ${errorMessage(cleanupErr)}`;
+      }
+    }
+  }
+  progress.status = outcome.status;
+  progress.message = outcome.message;
+  await step('recording', 'record', () => short.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome }));
+  progress.phase = 'done';
+  if (outcome.status === 'FAILED') {
+    // The sync is recorded; fail the execution too so operators see it in Temporal UI.
+    throw ApplicationFailure.nonRetryable(outcome.message, 'SyncFailed');
+  }
+  return outcome;
+}
+
+function sumValues(o: Partial<Record<string, number>>): number {
+  let n = 0;
+  for (const v of Object.values(o)) n += v ?? 0;
+  return n;
+}
+function sumOf(r: Partial<Record<FileType, FileValidation>>, k: 'rowsTotal' | 'rowsInvalid'): number {
+  return (r.credit?.[k] ?? 0) + (r.payment_plan?.[k] ?? 0);
+}
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+function errorMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown };
+  // ActivityFailure wraps the real cause.
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
