@@ -706,16 +706,17 @@ function buildTargets(fileType: FileType, loanType: LoanType, rng: Rng): Map<Err
     const other = col.gteColumn ?? col.lteColumn;
     if (other !== undefined && idx[other] !== undefined) all.push(...crossTargets(col, i, idx[other], rng));
   });
-  if (fileType === 'payment_plan') {
-    // §4.2: payment_date is required when payment_status is PAID.
-    const date = idx.payment_date;
-    const status = idx.payment_status;
+  // Conditional REQUIRED (§4.2 payment_date when PAID): set the condition, drop the value.
+  for (const col of cols) {
+    const rw = col.requiredWhen;
+    if (!rw || idx[rw.column] === undefined) continue;
+    const [i, cond] = [idx[col.name], idx[rw.column]];
     all.push({
       code: 'REQUIRED',
-      field: 'payment_date',
+      field: col.name,
       mutate: (row) => {
-        row[status] = PAY.PAID;
-        row[date] = '';
+        row[cond] = rw.codes[0];
+        row[i] = '';
       },
     });
   }
@@ -788,19 +789,24 @@ class Injector {
 // ---------------------------------------------------------------------------------------------
 // The generator.
 
+/** Collects lines and hands them to the sink in ~1 MB chunks (one join: no rope flattening). */
 class Buffered {
-  private buf = '';
+  private lines: string[] = [];
+  private chars = 0;
   constructor(private readonly sink: TextSink) {}
-  add(s: string): void {
-    this.buf += s;
+  /** `line` without its line break. */
+  add(line: string): void {
+    this.lines.push(line);
+    this.chars += line.length + 1;
   }
   get full(): boolean {
-    return this.buf.length >= FLUSH_CHARS;
+    return this.chars >= FLUSH_CHARS;
   }
   async flush(): Promise<void> {
-    if (this.buf.length === 0) return;
-    const chunk = this.buf;
-    this.buf = '';
+    if (this.lines.length === 0) return;
+    const chunk = this.lines.join('\n') + '\n';
+    this.lines = [];
+    this.chars = 0;
     await this.sink.write(chunk);
   }
 }
@@ -837,8 +843,8 @@ export async function generate(opts: GenerateOptions, sinks: Record<FileType, Te
   const paymentInj = new Injector('payment_plan', buildTargets('payment_plan', loanType, errRng), rate, errRng, opts.onError);
   const creditOut = new Buffered(sinks.credit);
   const paymentOut = new Buffered(sinks.payment_plan);
-  creditOut.add(creditCols.map((c) => c.name).join(',') + '\n');
-  paymentOut.add(paymentCols.map((c) => c.name).join(',') + '\n');
+  creditOut.add(creditCols.map((c) => c.name).join(','));
+  paymentOut.add(paymentCols.map((c) => c.name).join(','));
 
   // Sources for DUPLICATE copies: recent clean rows (of valid loans).
   const recentCredits: string[][] = [];
@@ -847,11 +853,11 @@ export async function generate(opts: GenerateOptions, sinks: Record<FileType, Te
   let dupTurn = 0;
 
   const writeCredit = (row: string[]) => {
-    creditOut.add(row.join(',') + '\n');
+    creditOut.add(row.join(','));
     creditInj.truth.rows++;
   };
   const writePayment = (line: string) => {
-    paymentOut.add(line + '\n');
+    paymentOut.add(line);
     paymentInj.truth.rows++;
   };
 

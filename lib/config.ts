@@ -21,7 +21,7 @@ const secret = v.pipe(v.string(), v.minLength(32, 'must be at least 32 character
 
 export const EnvSchema = v.object({
   FINDATA_ROLE: v.optional(v.picklist(['all', 'api', 'worker']), 'all'),
-  PORT: v.optional(int(1, 65535), '8000'),
+  PORT: v.optional(int(0, 65535), '8000'),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data'),
   DATABASE_URL: url(['postgres://', 'postgresql://']),

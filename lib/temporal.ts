@@ -18,6 +18,17 @@ export async function connectTemporal(s: TemporalSettings): Promise<Client> {
 }
 
 export function createSyncControl(client: Client, s: TemporalSettings) {
+  async function finishing(workflowId: string): Promise<boolean> {
+    const handle = client.workflow.getHandle(workflowId);
+    try {
+      const p = await handle.query<SyncProgress>(PROGRESS_QUERY);
+      if (p.phase !== 'recording' && p.phase !== 'done') return false;
+      await Promise.race([handle.result().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
   return {
     client,
     /** Creates or updates the tenant's schedule; paused when the tenant is inactive. Idempotent. */
@@ -63,6 +74,7 @@ export function createSyncControl(client: Client, s: TemporalSettings) {
     /** Starts a manual sync; at most one per tenant + loan type runs (workflow id uniqueness). */
     async startManualSync(input: SyncInput): Promise<{ workflowId: string; runId: string }> {
       const workflowId = syncWorkflowId(input.tenantId, input.loanType);
+      for (let attempt = 0; ; attempt++) {
       try {
         const handle = await client.workflow.start('syncWorkflow', {
           workflowId,
@@ -74,10 +86,11 @@ export function createSyncControl(client: Client, s: TemporalSettings) {
         });
         return { workflowId, runId: handle.firstExecutionRunId };
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new AppError('SYNC_ALREADY_RUNNING', `A sync of ${input.tenantId} ${input.loanType} is already running.`);
-        }
-        throw err;
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // A sync that has already recorded its result is finishing: wait for it instead of refusing.
+        if (attempt === 0 && (await finishing(workflowId))) continue;
+        throw new AppError('SYNC_ALREADY_RUNNING', `A sync of ${input.tenantId} ${input.loanType} is already running.`);
+      }
       }
     },
 

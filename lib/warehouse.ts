@@ -88,13 +88,19 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
 /** Column list of a warehouse table in storage order: the file's columns, then the system columns (spec §4). */
 export function warehouseColumns(ft: FileType): { name: string; chType: string }[] {
   return [
-    ...COLUMNS[ft].map((c) => ({ name: c.name, chType: isNullable(c) ? `Nullable(${c.chType})` : c.chType })),
+    ...COLUMNS[ft].map((c) => ({ name: c.name, chType: isNullable(c) ? nullable(c.chType) : c.chType })),
     ...SYSTEM_COLUMNS.map((c) => ({ name: c.name, chType: c.chType })),
   ];
 }
 
 /** Snapshot of the fact partitions taken by a commit, so a commit that fails half-way can be rolled back. */
 export const BACKUP_TABLE: Record<FileType, string> = { credit: 'bak_credit', payment_plan: 'bak_payment' };
+
+/** ClickHouse wants LowCardinality outside Nullable. */
+const nullable = (t: string) => {
+  const lc = /^LowCardinality\((.*)\)$/.exec(t);
+  return lc ? `LowCardinality(Nullable(${lc[1]}))` : `Nullable(${t})`;
+};
 
 const ORDER_BY: Record<FileType, string> = {
   credit: '(loan_account_number)',

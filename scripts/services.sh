@@ -119,7 +119,9 @@ stop_pid() {
   fi
 }
 
+UP_STARTED=()
 note_started() {
+  UP_STARTED+=("$1")
   if [[ -n "${FINDATA_STARTED_FILE:-}" ]]; then
     printf '%s\n' "$1" >>"$FINDATA_STARTED_FILE"
   fi
@@ -656,6 +658,7 @@ emit() {
 
 cmd_up() {
   lock_data_dir
+  trap up_failed EXIT
   log "services for $DATA_DIR (logs in $LOG_DIR)"
   OUT_DATABASE_URL="" OUT_REDIS_URL="" OUT_REDIS_CACHE_URL="" OUT_TEMPORAL_ADDRESS="" OUT_TEMPORAL_UI_URL=""
 
@@ -677,6 +680,7 @@ cmd_up() {
     fi
   fi
   temporal_wait
+  trap - EXIT
 
   emit DATABASE_URL "$OUT_DATABASE_URL"
   emit REDIS_URL "$OUT_REDIS_URL"
@@ -685,12 +689,9 @@ cmd_up() {
   emit TEMPORAL_UI_URL "$OUT_TEMPORAL_UI_URL"
 }
 
-cmd_down() {
-  lock_data_dir
-  local -a which=("$@")
-  ((${#which[@]})) || which=(temporal redis-cache redis postgres)
+stop_services() { # callers hold the lock
   local s
-  for s in "${which[@]}"; do
+  for s in "$@"; do
     case "$s" in
       temporal) temporal_down ;;
       redis-cache) redis_down cache ;;
@@ -699,6 +700,26 @@ cmd_down() {
       *) die "down: unknown service $s (postgres, redis, redis-cache, temporal)" ;;
     esac
   done
+}
+
+cmd_down() {
+  lock_data_dir
+  local -a which=("$@")
+  ((${#which[@]})) || which=(temporal redis-cache redis postgres)
+  stop_services "${which[@]}"
+}
+
+# `up` failed: stop what this run started, newest first
+up_failed() {
+  local rc=$? i
+  trap - EXIT
+  if ((rc != 0 && ${#UP_STARTED[@]})); then
+    log "up failed; stopping what it started: ${UP_STARTED[*]}"
+    for ((i = ${#UP_STARTED[@]} - 1; i >= 0; i--)); do
+      stop_services "${UP_STARTED[i]}" || true
+    done
+  fi
+  exit "$rc"
 }
 
 cmd_status() {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import pg from 'pg';
 import type { Config } from '../lib/config.ts';
 import { createDb, type Db } from '../lib/db.ts';
@@ -55,6 +55,20 @@ export interface PlatformOptions {
   temporalMetrics?: boolean;
 }
 
+let runtimeInstalled = false;
+/** Once per process, before any worker: SDK log level and (in workers) Temporal's Prometheus exporter. */
+function installTemporalRuntime(config: Config, metrics: boolean): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = ({ debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const)[config.logLevel];
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    ...(metrics
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${config.host === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0'}:${config.temporalMetricsPort}` } } } }
+      : {}),
+  });
+}
+
 /** Local defaults for secrets, kept in the data folder; production passes them in the environment. */
 function localSecret(dataDir: string, name: string, given: string | null): Buffer {
   if (given) return Buffer.from(given);
@@ -74,9 +88,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   const wantWorker = (opts.worker ?? true) && config.role !== 'api';
   const owner = wantWorker || config.clickhouse.url === null;
 
-  if (opts.temporalMetrics && wantWorker) {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `${config.host === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0'}:${config.temporalMetricsPort}` } } } });
-  }
+  installTemporalRuntime(config, Boolean(opts.temporalMetrics && wantWorker));
 
   const db = createDb(config.databaseUrl, config.pgPoolMax);
   await migratePublic(db);
