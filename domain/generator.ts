@@ -192,16 +192,16 @@ function addMonths(y: number, m: number, anchorDay: number, months: number): num
 
 const DAY_MIN = parseYmd(DATE_MIN);
 const DAY_MAX = parseYmd(DATE_MAX);
-const ymdCache: string[] = [];
+// Dense (pre-filled) so that V8 keeps fast elements; '' = not formatted yet.
+const ymdCache: string[] = new Array<string>(DAY_MAX - DAY_MIN + 1).fill('');
 
 /** Day number → `YYYYMMDD`, memoized: the payment plan formats ~3 dates per row. */
 function ymd(day: number): string {
-  const i = day - DAY_MIN;
-  const hit = i >= 0 && day <= DAY_MAX ? ymdCache[i] : undefined;
-  if (hit !== undefined) return hit;
+  const inRange = day >= DAY_MIN && day <= DAY_MAX;
+  if (inRange && ymdCache[day - DAY_MIN] !== '') return ymdCache[day - DAY_MIN];
   const [y, m, d] = civilFromDays(day);
   const s = String(y).padStart(4, '0') + (m < 10 ? '0' : '') + m + (d < 10 ? '0' : '') + d;
-  if (i >= 0 && day <= DAY_MAX) ymdCache[i] = s;
+  if (inRange) ymdCache[day - DAY_MIN] = s;
   return s;
 }
 
@@ -320,26 +320,26 @@ const RETAIL_PRODUCTS: readonly Product[] = [
 
 const COMMERCIAL_PRODUCTS: readonly Product[] = [
   {
-    code: 'KOBI_TAKSIT', weight: 55, amount: [250_000, 50_000_000], rateTry: [32, 55], rateFx: [5, 11], fxShare: 0.25,
+    code: 'KOBI_TAKSIT', weight: 60, amount: [250_000, 50_000_000], rateTry: [32, 55], rateFx: [5, 11], fxShare: 0.25,
     frequencies: [['MONTHLY', 70], ['QUARTERLY', 20], ['SEMI_ANNUAL', 7], ['ANNUAL', 3]],
-    counts: { MONTHLY: MONTHLY_COUNTS, QUARTERLY: [4, 6, 8, 12], SEMI_ANNUAL: [4, 6, 10], ANNUAL: [3, 5, 7] },
+    counts: { MONTHLY: MONTHLY_COUNTS, QUARTERLY: [6, 8, 12, 16], SEMI_ANNUAL: [6, 8, 10], ANNUAL: [4, 6, 8] },
     collaterals: [['MORTGAGE', 35], ['GUARANTOR', 35], ['CASH', 5], ['OTHER', 10], ['NONE', 15]],
     bsmv: 5, kkdf: 0, fxKkdf: 3, loanProductType: codeFor('credit', 'loan_product_type', 'INSTALLMENT'), tradeCustomerShare: 0.9,
   },
   {
-    code: 'ROTATIF', weight: 20, amount: [500_000, 20_000_000], rateTry: [35, 58], rateFx: [6, 12], fxShare: 0.2,
-    frequencies: [['MONTHLY', 1], ['QUARTERLY', 1]], counts: { MONTHLY: [6, 12, 12, 18], QUARTERLY: [4, 8] },
+    code: 'ROTATIF', weight: 22, amount: [500_000, 20_000_000], rateTry: [35, 58], rateFx: [6, 12], fxShare: 0.2,
+    frequencies: [['MONTHLY', 1], ['QUARTERLY', 1]], counts: { MONTHLY: [12, 12, 18, 24], QUARTERLY: [6, 8, 12] },
     collaterals: [['GUARANTOR', 50], ['MORTGAGE', 25], ['CASH', 10], ['NONE', 15]],
     bsmv: 5, kkdf: 0, fxKkdf: 3, loanProductType: codeFor('credit', 'loan_product_type', 'REVOLVING'), tradeCustomerShare: 0.92,
   },
   {
-    code: 'SPOT', weight: 18, amount: [1_000_000, 100_000_000], rateTry: [38, 56], rateFx: [4.5, 9], fxShare: 0.4,
+    code: 'SPOT', weight: 13, amount: [1_000_000, 100_000_000], rateTry: [38, 56], rateFx: [4.5, 9], fxShare: 0.4,
     frequencies: [['BULLET', 1]], counts: { BULLET: [1, 2, 3, 3, 6, 6, 9, 12] },
     collaterals: [['CASH', 20], ['GUARANTOR', 40], ['OTHER', 15], ['NONE', 25]],
     bsmv: 5, kkdf: 0, fxKkdf: 3, loanProductType: codeFor('credit', 'loan_product_type', 'SPOT'), tradeCustomerShare: 0.95,
   },
   {
-    code: 'KMH_TICARI', weight: 7, amount: [50_000, 5_000_000], rateTry: [45, 60], rateFx: [8, 12], fxShare: 0,
+    code: 'KMH_TICARI', weight: 5, amount: [50_000, 5_000_000], rateTry: [45, 60], rateFx: [8, 12], fxShare: 0,
     frequencies: [['BULLET', 1]], counts: { BULLET: [1, 1, 2, 3, 6] },
     collaterals: [['GUARANTOR', 60], ['NONE', 40]],
     bsmv: 5, kkdf: 0, loanProductType: codeFor('credit', 'loan_product_type', 'OVERDRAFT'), tradeCustomerShare: 0.8,

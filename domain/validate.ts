@@ -626,10 +626,10 @@ export function isCalendarDate(t: string): boolean {
     const c = t.charCodeAt(i);
     if (c < 48 || c > 57) return false;
   }
-  const d = (i: number) => t.charCodeAt(i) - 48;
-  const y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-  const m = d(4) * 10 + d(5);
-  const day = d(6) * 10 + d(7);
+  // No closure here: tsx (esbuild keepNames) would wrap it in __name() on every call.
+  const y = (t.charCodeAt(0) - 48) * 1000 + (t.charCodeAt(1) - 48) * 100 + (t.charCodeAt(2) - 48) * 10 + (t.charCodeAt(3) - 48);
+  const m = (t.charCodeAt(4) - 48) * 10 + (t.charCodeAt(5) - 48);
+  const day = (t.charCodeAt(6) - 48) * 10 + (t.charCodeAt(7) - 48);
   if (y === 0 || m < 1 || m > 12 || day < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   const dim = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;

@@ -17,12 +17,12 @@ export interface Cache {
 
 const TIMEOUT_MS = 250;
 
-function withTimeout<T>(p: Promise<T>): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms = TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     p,
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('cache timeout')), TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error('cache timeout')), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -57,9 +57,10 @@ export function createCache(redis: Redis, log: Logger): Cache {
       return value;
     },
     async del(...ks) {
-      if (ks.length === 0 || redis.status !== 'ready') return;
+      if (ks.length === 0) return;
       try {
-        await withTimeout(redis.del(...ks));
+        // Invalidation must not be skipped while a fresh client is still connecting (offline queue).
+        await withTimeout(redis.del(...ks), redis.status === 'ready' ? TIMEOUT_MS : 2000);
       } catch (err) {
         warn('del', ks.join(','), err);
       }

@@ -230,8 +230,20 @@ install_npm() {
     ( -f "$REPO/package-lock.json" && "$REPO/package-lock.json" -nt "$stamp" ) ]]; then
     command -v npm >/dev/null 2>&1 || die "npm not found"
     log "installing npm dependencies (npm ci)…"
-    (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=warn) >&2 ||
-      die "npm ci failed"
+    local logf="${TMPDIR:-/tmp}/findata-npm-ci.$$.log"
+    if ! (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=warn) >"$logf" 2>&1; then
+      # npm ci rejects a lock file that lacks optional platform packages the
+      # registry does not have (chdb's darwin/arm64 builds): npm install
+      # accepts the same lock file and installs the same versions.
+      grep -E 'Missing:|Invalid:|npm error code' "$logf" | head -n 10 >&2 || true
+      log "npm ci failed; falling back to npm install (same lock file)…"
+      (cd "$REPO" && npm install --no-audit --no-fund --loglevel=warn) >&2 ||
+        { tail -n 30 "$logf" >&2; die "npm ci and npm install failed"; }
+      touch "$stamp"
+    else
+      cat "$logf" >&2
+    fi
+    rm -f "$logf"
   fi
 }
 

@@ -26,6 +26,8 @@ import type { ApiServices } from '../api/services.ts';
 import { createSyncWorker, type WorkerSettings } from './worker.ts';
 
 export const TENANT_CHANNEL = 'findata_tenants';
+/** Names the process that owns the embedded warehouse of a data folder (read by the tenant CLI). */
+export const ownerFile = (dataDir: string) => path.join(dataDir, 'run', 'warehouse.owner');
 
 export interface Platform {
   config: Config;
@@ -97,6 +99,10 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   const cache = createCache(redis.cache, log);
   const metrics = createMetrics();
   const warehouse = await openWarehouse(config.clickhouse);
+  if (warehouse.embedded) {
+    fs.mkdirSync(path.dirname(ownerFile(config.dataDir)), { recursive: true });
+    fs.writeFileSync(ownerFile(config.dataDir), String(process.pid));
+  }
 
   const temporalClient = await connectTemporal(config.temporal);
   const sync = createSyncControl(temporalClient, config.temporal);
@@ -195,6 +201,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       await listener?.end().catch(() => {});
       await temporalClient.connection.close().catch(() => {});
       await warehouse.close().catch(() => {});
+      if (warehouse.embedded) fs.rmSync(ownerFile(config.dataDir), { force: true });
       await closeRedises(redis);
       await db.end().catch(() => {});
     },

@@ -21,7 +21,9 @@ import {
   type FileType,
   type LoanType,
 } from '../../domain/columns.ts';
+import { CsvParser, type CsvRow } from '../../domain/csv.ts';
 import { generateFiles, generateInMemory, type FileTruth, type InjectedError, type Summary } from '../../domain/generator.ts';
+import { RowValidator, bindHeader, type RowError } from '../../domain/validate.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -213,6 +215,38 @@ function checkBoth(out: { credit: string; payment_plan: string }, loanType: Loan
   return { credit, payment };
 }
 
+/** Runs the production parser and validator over one generated file (the sync's view of it). */
+function runValidator(text: string, fileType: FileType, loanType: LoanType, references?: Set<string>) {
+  let validator: RowValidator | null = null;
+  const errors: RowError[] = [];
+  const validKeys = new Set<string>();
+  const truth: FileTruth = { rows: 0, invalid_rows: 0, errors_by_code: Object.fromEntries(ERROR_CODES.map((c) => [c, 0])), errors_by_field: {} };
+  const parser = new CsvParser({
+    onHeader(names, delimiter) {
+      const { binding, warnings } = bindHeader(fileType, loanType, names);
+      assert.deepEqual(warnings, [], 'the generator writes no unknown column');
+      validator = new RowValidator(fileType, loanType, binding, { delimiter, references });
+    },
+    onRow(row: CsvRow) {
+      const result = validator!.validate(row);
+      truth.rows++;
+      if (result.errors.length > 0) truth.invalid_rows++;
+      else if (result.loanAccount !== null) validKeys.add(result.loanAccount);
+      for (const e of result.errors) {
+        errors.push(e);
+        truth.errors_by_code[e.code]++;
+        const key = `${fileType}.${e.field}`;
+        truth.errors_by_field[key] = (truth.errors_by_field[key] ?? 0) + 1;
+      }
+    },
+  });
+  // Several chunks, so that rows straddle chunk boundaries as they do in an upload.
+  const bytes = Buffer.from(text, 'utf8');
+  for (let i = 0; i < bytes.length; i += 65_536) parser.push(bytes.subarray(i, i + 65_536));
+  parser.end();
+  return { errors, truth, validKeys };
+}
+
 const sortedErrors = (list: readonly { row: number; field: string; code: string }[]) =>
   list.map((e) => `${e.row}:${e.field}:${e.code}`).sort();
 
@@ -377,6 +411,27 @@ describe('generator', () => {
       assert.equal(s.files.credit.rows, 4000);
       for (const f of ['maturity_date', 'first_installment_date', 'outstanding_principal', 'paid_installment_count', '_row']) {
         assert.ok(s.files.credit.errors_by_field[`credit.${f}`] > 0, `credit.${f} is exercised`);
+      }
+    });
+  }
+
+  for (const loanType of LOAN_TYPES) {
+    test(`${loanType}: generated errors match the validator exactly, code by code and field by field`, async () => {
+      const injected: InjectedError[] = [];
+      const out = await generateInMemory({ loanType, credits: 2000, errorRate: 0.05, seed: 2024, onError: (e) => injected.push(e) });
+      const credit = runValidator(out.credit, 'credit', loanType);
+      const payment = runValidator(out.payment_plan, 'payment_plan', loanType, credit.validKeys);
+      for (const [fileType, got] of [['credit', credit], ['payment_plan', payment]] as const) {
+        const want = out.summary.files[fileType];
+        assert.deepEqual(
+          sortedErrors(got.errors),
+          sortedErrors(injected.filter((e) => e.file_type === fileType)),
+          `${fileType}: the same rows, fields and codes`,
+        );
+        assert.equal(got.truth.rows, want.rows, `${fileType}: rows`);
+        assert.equal(got.truth.invalid_rows, want.invalid_rows, `${fileType}: invalid rows`);
+        assert.deepEqual(nonZero(got.truth.errors_by_code), nonZero(want.errors_by_code), `${fileType}: errors_by_code`);
+        assert.deepEqual(nonZero(got.truth.errors_by_field), nonZero(want.errors_by_field), `${fileType}: errors_by_field`);
       }
     });
   }
