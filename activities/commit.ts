@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { ActivityDeps } from './deps.ts';
+import { faultPoint, type ActivityDeps } from './deps.ts';
 import { FACT_TABLE, STAGING_TABLE, type FileType, type LoanType } from '../domain/columns.ts';
 import { BACKUP_TABLE, qualified } from '../lib/warehouse.ts';
 
@@ -67,8 +67,9 @@ export function createCommitActivities(deps: ActivityDeps) {
       }
       // Credit first: between the two statements every payment still references an existing loan
       // (the new credit partition holds every loan the new payments reference).
-      for (const ft of tables) {
+      for (const [i, ft] of tables.entries()) {
         Context.current().heartbeat(ft);
+        if (i > 0) await faultPoint(deps, 'commit.between', () => Context.current().heartbeat(ft));
         await replacePartition(qualified(tenantId, FACT_TABLE[ft]), qualified(tenantId, STAGING_TABLE[ft]), loanType);
       }
       if (input.carryOver) written.payment_plan = undefined;

@@ -17,4 +17,13 @@ export interface ActivityDeps {
   stagingTtlSeconds: number;
   /** Rows per ClickHouse insert batch. */
   insertBatchRows?: number;
+  /** Fault injection (tests only): pause at named points so a test can kill the worker there. */
+  faultDelays?: Record<string, number>;
+}
+
+export async function faultPoint(deps: ActivityDeps, point: string, heartbeat?: () => void): Promise<void> {
+  const ms = deps.faultDelays?.[point];
+  if (!ms) return;
+  heartbeat?.();
+  await new Promise((r) => setTimeout(r, ms));
 }

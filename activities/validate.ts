@@ -5,7 +5,7 @@
  * wrote for this sync and file, then starts over, so counts are exact and nothing is duplicated.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ActivityDeps } from './deps.ts';
+import { faultPoint, type ActivityDeps } from './deps.ts';
 import { FACT_TABLE, STAGING_TABLE, type FileType, type LoanType } from '../domain/columns.ts';
 import { CsvParser, type CsvRow } from '../domain/csv.ts';
 import { FileLevelError } from '../domain/file-errors.ts';
@@ -141,8 +141,14 @@ export function createValidateActivities(deps: ActivityDeps) {
       };
 
       try {
+        let first = true;
         for await (const chunk of readChunks(deps.redis.staging, claimed.chunks)) {
           parser.push(chunk);
+          if (first) {
+            first = false;
+            await report(true);
+            await faultPoint(deps, 'validate.afterFirstChunk', () => ctx.heartbeat());
+          }
           if (tsv.length >= insertRows) await flushRows();
           if (errBatch.length >= ERROR_BATCH) await flushErrors();
           if (failedLines.length > 0) await flushFailed();

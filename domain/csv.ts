@@ -22,8 +22,11 @@
  *   and may be rejected, before INVALID_ENCODING is thrown); a header is judged only once its line has ended, so a
  *   bad byte inside the header line wins over MISSING/DUPLICATE_COLUMNS. At the end: INVALID_ENCODING for a
  *   truncated sequence, then MALFORMED_CSV, then EMPTY_FILE.
- * - A field longer than MAX_FIELD_CHARS is truncated and marks its row malformed, so that a stray quote cannot make
- *   the reader hold a whole multi-GB body in one string (no valid value of any column comes close).
+ * - Memory bounds (never reached by a sane file): a field longer than `maxFieldChars` is truncated and a record with
+ *   more than `maxFields` fields loses the excess; either marks the row malformed (for a data row the result is the
+ *   same `_row` FORMAT error a ragged row gets). A header line longer than `maxFieldChars` stops buffering: the
+ *   delimiter is chosen from what was read. So a stray quote or a body without line breaks cannot make the reader
+ *   hold a multi-GB string or array.
  */
 import { isUtf8 } from 'node:buffer';
 import { FileLevelError } from './file-errors.ts';
@@ -48,6 +51,13 @@ export const DELIMITERS: readonly string[] = [',', ';', '|', '\t'];
 
 /** Longest field kept in memory (UTF-16 code units), see the module comment. */
 export const MAX_FIELD_CHARS = 1 << 24;
+/** Most fields kept per record, see the module comment. */
+export const MAX_FIELDS = 1 << 16;
+
+export interface CsvParserOptions {
+  maxFieldChars?: number;
+  maxFields?: number;
+}
 
 const LF = 10;
 const CR = 13;
@@ -168,8 +178,13 @@ export class CsvParser {
   private esc = false; // the quoted segment being scanned holds `""`
   private rowErr = false;
 
-  constructor(handlers: CsvHandlers) {
+  private readonly maxFieldChars: number;
+  private readonly maxFields: number;
+
+  constructor(handlers: CsvHandlers, opts: CsvParserOptions = {}) {
     this.h = handlers;
+    this.maxFieldChars = opts.maxFieldChars ?? MAX_FIELD_CHARS;
+    this.maxFields = opts.maxFields ?? MAX_FIELDS;
   }
 
   /** Bytes pushed so far. */
@@ -279,8 +294,10 @@ export class CsvParser {
   private preHeader(s: string): void {
     let p = this.pre + s;
     let i = this.preScan;
+    const cap = this.maxFieldChars;
     while (!this.preInHeader) {
-      for (; i < p.length; i++) {
+      const lim = p.length < cap ? p.length : cap;
+      for (; i < lim; i++) {
         const c = p.charCodeAt(i);
         if (c === LF) break;
         if (c === TAB || !isTrimWhitespace(c)) {
@@ -292,17 +309,21 @@ export class CsvParser {
         i = 0;
         break;
       }
-      if (i >= p.length) {
-        this.pre = p;
-        this.preScan = i;
-        return;
+      if (i < lim) {
+        p = p.slice(i + 1); // drop the blank line
+        i = 0;
+        continue;
       }
-      p = p.slice(i + 1); // drop the blank line
-      i = 0;
+      this.pre = p;
+      this.preScan = i;
+      // A white-space run too long to buffer: stop looking for the header line (see the module comment).
+      if (lim === cap) this.startBody();
+      return;
     }
     const counts = this.preCounts;
     let inQ = this.preInQuote;
-    for (; i < p.length; i++) {
+    const lim = p.length < cap ? p.length : cap;
+    for (; i < lim; i++) {
       const c = p.charCodeAt(i);
       if (c === QUOTE) inQ = !inQ;
       else if (!inQ) {
@@ -316,7 +337,8 @@ export class CsvParser {
     this.preInQuote = inQ;
     this.pre = p;
     this.preScan = i;
-    if (i < p.length) this.startBody();
+    // The header line ended, or it is too long to buffer and the count stops at `cap` characters.
+    if (i < lim || lim === cap) this.startBody();
   }
 
   /** Fixes the delimiter from the counts and parses the buffered text from the header line on. */
@@ -331,7 +353,21 @@ export class CsvParser {
     this.run(p);
   }
 
-  private emit(fields: string[], rowErr: boolean): void {
+  /** `bounded`: the caller knows no field exceeds maxFieldChars and there are at most maxFields. */
+  private emit(fields: string[], rowErr: boolean, bounded = false): void {
+    if (!bounded) {
+      const maxChars = this.maxFieldChars;
+      if (fields.length > this.maxFields) {
+        fields.length = this.maxFields;
+        rowErr = true;
+      }
+      for (let k = 0; k < fields.length; k++) {
+        if (fields[k].length > maxChars) {
+          fields[k] = fields[k].slice(0, maxChars);
+          rowErr = true;
+        }
+      }
+    }
     if (!this.headerDone) {
       this.headerDone = true;
       const names = new Array<string>(fields.length);
@@ -364,7 +400,7 @@ export class CsvParser {
           const c = s.charCodeAt(i);
           // Fast path, same result as the state machine: a whole line in this piece, not blank-looking, without
           // quotes, is split with native indexOf instead of a per-character loop.
-          if (partial === '' && c !== QUOTE && c !== LF && (c !== TAB ? !isTrimWhitespace(c) : tabFile)) {
+          if (i === start && partial === '' && c !== QUOTE && c !== LF && (c !== TAB ? !isTrimWhitespace(c) : tabFile)) {
             const lf = s.indexOf('\n', i);
             if (lf >= 0) {
               if (qpos !== -1 && qpos < i) qpos = s.indexOf('"', i);
@@ -381,8 +417,9 @@ export class CsvParser {
                   fields.push(s.slice(j, d));
                   j = d + 1;
                 }
+                const bounded = lf - i <= this.maxFieldChars && fields.length <= this.maxFields;
                 start = i = lf + 1;
-                this.emit(fields, false);
+                this.emit(fields, false, bounded);
                 fields = [];
                 continue;
               }
@@ -530,12 +567,19 @@ export class CsvParser {
         if (start < n) junk += s.slice(start, n);
         break;
     }
-    if (partial.length > MAX_FIELD_CHARS) {
-      partial = partial.slice(0, MAX_FIELD_CHARS);
+    // Bound what is carried; emit() cuts to the exact limit. One spare character so that the CR of a CRLF split
+    // from its LF does not count (the result must not depend on chunking).
+    const maxChars = this.maxFieldChars + 1;
+    if (fields.length > this.maxFields) {
+      fields.length = this.maxFields;
       rowErr = true;
     }
-    if (junk.length > MAX_FIELD_CHARS) {
-      junk = junk.slice(0, MAX_FIELD_CHARS);
+    if (partial.length > maxChars) {
+      partial = partial.slice(0, maxChars);
+      rowErr = true;
+    }
+    if (junk.length > maxChars) {
+      junk = junk.slice(0, maxChars);
       rowErr = true;
     }
     this.st = st;

@@ -383,10 +383,6 @@ class Plan {
   status: string[] = new Array<string>(MAX_INSTALLMENTS).fill('');
 }
 
-interface Loan {
-  account: string;
-}
-
 type Behaviour = 'GOOD' | 'LATE' | 'DELINQUENT' | 'RESTRUCTURED';
 const BEHAVIOURS: readonly (readonly [Behaviour, number])[] = [['GOOD', 80], ['LATE', 12], ['DELINQUENT', 5], ['RESTRUCTURED', 3]];
 
@@ -422,7 +418,7 @@ class LoanFactory {
   }
 
   /** Builds loan number `seq`: fills `this.plan` and returns the credit row's fields. */
-  make(seq: number): { loan: Loan; row: string[] } {
+  make(seq: number): { account: string; row: string[] } {
     const { rng, plan, asOf, C } = this;
     const product = rng.weighted(this.productWeights);
     const currency: Currency = rng.chance(product.fxShare) ? rng.weighted(FX_CURRENCIES) : 'TRY';
@@ -586,7 +582,7 @@ class LoanFactory {
       row[C.sector_code] = rng.pick(NACE_CODES);
       row[C.loan_product_type] = product.loanProductType ?? '';
     }
-    return { loan: { account }, row };
+    return { account, row };
   }
 }
 
@@ -760,7 +756,7 @@ class Injector {
     return this.codes[this.codeTurn++ % this.codes.length];
   }
 
-  /** The next code after `code`, when `code` cannot be injected right now. */
+  /** The next code in turn, when the one `due()` gave cannot be injected yet (no DUPLICATE source). */
   skip(): ErrorCode {
     return this.codes[this.codeTurn++ % this.codes.length];
   }
@@ -863,10 +859,10 @@ export async function generate(opts: GenerateOptions, sinks: Record<FileType, Te
 
   // Reused for every installment: the payment plan is the hot path (~12 rows per loan).
   const row = new Array<string>(paymentCols.length).fill('');
-  const emitPayments = (loan: Loan) => {
+  const emitPayments = (account: string) => {
     const { plan } = factory;
     for (let k = 0; k < plan.n; k++) {
-      row[P.loan_account_number] = loan.account;
+      row[P.loan_account_number] = account;
       row[P.installment_number] = String(k + 1);
       row[P.due_date] = ymd(plan.due[k]);
       row[P.installment_amount] = hundredths(plan.principal[k] + plan.interest[k] + plan.tax[k]);
@@ -921,10 +917,10 @@ export async function generate(opts: GenerateOptions, sinks: Record<FileType, Te
       creditInj.record(code, creditCols[creditKey].name);
       writeCredit(copy);
     } else {
-      const { loan, row } = factory.make(++seq);
+      const { account, row } = factory.make(++seq);
       if (code === null) {
         writeCredit(row);
-        emitPayments(loan);
+        emitPayments(account);
         if (recentCredits.length < 64) recentCredits.push(row);
         else recentCredits[seq % 64] = row;
       } else {

@@ -174,7 +174,7 @@ interface RequiredWhen {
   msg: string;
 }
 
-const MSG_QUOTING = 'Malformed quoting: a quote inside an unquoted value, or text after a closing quote.';
+const MSG_QUOTING = 'Malformed row: a quote inside an unquoted value, text after a closing quote, or an oversized value.';
 
 export class RowValidator {
   readonly counts = { total: 0, invalid: 0 };
@@ -316,7 +316,13 @@ export class RowValidator {
         status[k] = ST_UNUSED;
         continue;
       }
-      const t = p.hi >= 0 ? f[p.hi].trim() : '';
+      let t = p.hi >= 0 ? f[p.hi] : '';
+      if (t.length > 0) {
+        // Skip the trim() call for the common value that starts and ends with a printable ASCII character.
+        const a = t.charCodeAt(0);
+        const z = t.charCodeAt(t.length - 1);
+        if (a <= 32 || a >= 127 || z <= 32 || z >= 127) t = t.trim();
+      }
       trimmed[k] = t;
       if (t.length === 0) {
         if (p.required) {

@@ -46,6 +46,8 @@ export const EnvSchema = v.object({
   SYNC_INTERVAL_SECONDS: v.optional(int(5, 86_400), '60'),
   FAILED_ROWS_TTL_HOURS: v.optional(int(1, 24 * 30), '72'),
   STAGING_TTL_HOURS: v.optional(int(1, 24 * 30), '24'),
+  /** Fault injection for reliability tests only: "validate.afterFirstChunk=3000,commit.between=3000" (ms). */
+  FAULT_DELAYS: v.optional(v.pipe(v.string(), v.regex(/^([a-zA-Z.]+=[0-9]+)(,[a-zA-Z.]+=[0-9]+)*$/, 'must be point=ms[,point=ms]'))),
 });
 
 export type Env = v.InferOutput<typeof EnvSchema>;
@@ -73,6 +75,7 @@ export interface Config {
   syncIntervalSeconds: number;
   failedRowsTtlSeconds: number;
   stagingTtlSeconds: number;
+  faultDelays: Record<string, number>;
 }
 
 export class ConfigError extends Error {}
@@ -131,6 +134,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
     failedRowsTtlSeconds: e.FAILED_ROWS_TTL_HOURS * 3600,
     stagingTtlSeconds: e.STAGING_TTL_HOURS * 3600,
+    faultDelays: Object.fromEntries((e.FAULT_DELAYS ?? '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])),
   };
 }
 

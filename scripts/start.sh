@@ -34,9 +34,10 @@ cleanup() {
     wait "$server_pid" 2>/dev/null || true
   fi
   local -a started=()
-  if [[ -s "$started_file" ]]; then
-    mapfile -t started < <(sort -u "$started_file")
-  fi
+  local s
+  for s in temporal redis-cache redis postgres; do # dependents first
+    if grep -qx "$s" "$started_file" 2>/dev/null; then started+=("$s"); fi
+  done
   if ((${#started[@]})); then
     echo "findata: stopping ${started[*]}…" >&2
     bash "$SERVICES" down "${started[@]}" || true

@@ -34,6 +34,15 @@ case "$DATA_DIR" in
     ;;
 esac
 
+# one run per test data dir: a second `npm test` waits instead of wiping the
+# first one's services
+mkdir -p "$(dirname "$DATA_DIR")"
+exec 8>"${DATA_DIR%/}.lock"
+if ! flock -n 8; then
+  echo "findata: another test run is using $DATA_DIR; waiting (set TEST_DATA_DIR and the ports to run side by side)…" >&2
+  flock 8
+fi
+
 # stop whatever an interrupted earlier run left in this dir, then wipe it
 if [[ -d "$DATA_DIR" ]]; then
   bash "$SERVICES" down
@@ -54,7 +63,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "findata: starting test services in $DATA_DIR…" >&2
-env_lines="$(bash "$SERVICES" up)"
+env_lines="$(bash "$SERVICES" up 8>&-)"
 eval "$env_lines"
 
 export FINDATA_TEST_DATA_DIR="$DATA_DIR"

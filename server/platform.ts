@@ -143,7 +143,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   if (wantWorker) {
     worker = await createSyncWorker(
       { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowBundle: opts.workflowBundle },
-      { db, redis, warehouse, cache, metrics, log: log.child({ component: 'worker' }), failedRowsTtlSeconds: config.failedRowsTtlSeconds, stagingTtlSeconds: config.stagingTtlSeconds },
+      { db, redis, warehouse, cache, metrics, log: log.child({ component: 'worker' }), failedRowsTtlSeconds: config.failedRowsTtlSeconds, stagingTtlSeconds: config.stagingTtlSeconds, faultDelays: config.faultDelays },
     );
     workerRun = worker.run().catch((err) => log.error('worker stopped', { err }));
   }

@@ -27,12 +27,13 @@ const short = proxyActivities<typeof activities>({
 });
 const long = proxyActivities<typeof activities>({
   startToCloseTimeout: '4 hours',
-  heartbeatTimeout: '2 minutes',
+  // Short enough that a killed worker's activity is retried promptly; validate heartbeats every 2 s.
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 const commitActs = proxyActivities<typeof activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 15, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { CsvParser, findInvalidUtf8, isTrimWhitespace, type CsvRow } from '../../domain/csv.ts';
+import { CsvParser, findInvalidUtf8, isTrimWhitespace, type CsvParserOptions, type CsvRow } from '../../domain/csv.ts';
 import { FileLevelError } from '../../domain/file-errors.ts';
 
 interface Outcome {
@@ -19,7 +19,7 @@ function toBytes(input: string | Uint8Array): Buffer {
 }
 
 /** Parses `input` pushed in the given pieces; records every event and the file-level error, if any. */
-function parse(input: string | Uint8Array, split: Split = 'whole'): Outcome {
+function parse(input: string | Uint8Array, split: Split = 'whole', opts: CsvParserOptions = {}): Outcome {
   const bytes = toBytes(input);
   const out: Outcome = { header: null, delimiter: null, rows: [], error: null, events: [] };
   const p = new CsvParser({
@@ -32,7 +32,7 @@ function parse(input: string | Uint8Array, split: Split = 'whole'): Outcome {
       out.rows.push(row);
       out.events.push('R' + JSON.stringify(row));
     },
-  });
+  }, opts);
   const pieces: Buffer[] = [];
   if (split === 'whole') pieces.push(bytes);
   else if (split === 'bytes') for (let i = 0; i < bytes.length; i++) pieces.push(bytes.subarray(i, i + 1));
@@ -569,4 +569,56 @@ test('§9.6 a "" escape split across chunks unescapes the same', () => {
 test('ragged rows are emitted as read; the field-count check belongs to the validator', () => {
   const o = parse('a,b,c\n1\n1,2,3,4\n');
   assert.deepEqual(fields(o), [['1'], ['1', '2', '3', '4']]);
+});
+
+test('memory bounds: an over-long field is truncated and marks its row, whatever the chunking', () => {
+  const opts = { maxFieldChars: 5 };
+  const text = 'a,b\n1,0123456789\n2,"abcdefgh"\n3,45\n';
+  const whole = parse(text, 'whole', opts);
+  assert.deepEqual(
+    whole.rows.map((r) => [r.fields, r.rowError]),
+    [
+      [['1', '01234'], true],
+      [['2', 'abcde'], true],
+      [['3', '45'], false],
+    ],
+  );
+  assert.deepEqual(parse(text, 'bytes', opts).events, whole.events);
+});
+
+test('memory bounds: a record with too many fields keeps the first ones and is marked', () => {
+  const opts = { maxFields: 3 };
+  const text = 'a,b,c\n1,2,3,4,5\n1,2,3\n';
+  const whole = parse(text, 'whole', opts);
+  assert.deepEqual(
+    whole.rows.map((r) => [r.fields, r.rowError]),
+    [
+      [['1', '2', '3'], true],
+      [['1', '2', '3'], false],
+    ],
+  );
+  assert.deepEqual(parse(text, 'bytes', opts).events, whole.events);
+});
+
+test('memory bounds: an open quote to the end is still MALFORMED_CSV; a huge header line stops buffering', () => {
+  const opts = { maxFieldChars: 8 };
+  assert.deepEqual(parse('a,b\n1,"' + 'x'.repeat(100) + '\n', 'bytes', opts).error, { code: 'MALFORMED_CSV', details: { row: 1 } });
+  // Only the first 8 characters of the header line are counted: ';' wins although ',' is more frequent overall.
+  const o = parse('a;b;c;d,e,f,g,h,i\n1\n', 'whole', opts);
+  assert.equal(o.delimiter, ';');
+  assert.deepEqual(parse('a;b;c;d,e,f,g,h,i\n1\n', 'bytes', opts).events, o.events);
+});
+
+test('memory bounds: chunking does not matter for random documents with tiny limits', () => {
+  const alphabet = [',', ';', '"', '\n', '\r\n', ' ', 'a', 'é', '😀', '\t'];
+  const rand = rng(1234);
+  for (let doc = 0; doc < 300; doc++) {
+    const opts = { maxFieldChars: 1 + Math.floor(rand() * 6), maxFields: 1 + Math.floor(rand() * 4) };
+    let s = '';
+    const len = Math.floor(rand() * 60);
+    for (let i = 0; i < len; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
+    const whole = parse(s, 'whole', opts);
+    assert.deepEqual(parse(s, 'bytes', opts).events, whole.events, JSON.stringify([s, opts]));
+    for (let k = 0; k < 3; k++) assert.deepEqual(parse(s, randomCuts(Buffer.byteLength(s), rand), opts).events, whole.events);
+  }
 });

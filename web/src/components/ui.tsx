@@ -1,5 +1,5 @@
 /** Shared building blocks: links, page header, status badges, loading/empty/error states, pager, progress. */
-import { createMemo, createSignal, For, type JSX, Match, type Resource, Show, splitProps, Switch } from 'solid-js';
+import { type Accessor, createMemo, createSignal, For, type JSX, Match, type Resource, Show, splitProps, Switch } from 'solid-js';
 import { ApiError, type SyncStatus } from '../lib/api.ts';
 import { errorMessage, t, type MessageKey } from '../lib/i18n.ts';
 import { fmtInt } from '../lib/format.ts';
@@ -135,7 +135,7 @@ export function Async<T>(props: {
   resource: Resource<T>;
   refetch?: () => void;
   loadingRows?: number;
-  children: (data: T) => JSX.Element;
+  children: (data: Accessor<T>) => JSX.Element;
 }) {
   const latest = createMemo<T | undefined>((prev) => (props.resource.state === 'ready' ? props.resource() : props.resource.state === 'errored' ? undefined : prev));
   return (
@@ -146,7 +146,7 @@ export function Async<T>(props: {
       <Match when={latest() === undefined}>
         <Loading rows={props.loadingRows} />
       </Match>
-      <Match when={latest() !== undefined}>{props.children(latest() as T)}</Match>
+      <Match when={latest()}>{(d) => props.children(d as Accessor<T>)}</Match>
     </Switch>
   );
 }

@@ -84,3 +84,10 @@ export function displayFileName(name: string): string {
 }
 
 export const shortId = (id: string) => id.slice(0, 8);
+
+/** A schedule interval in seconds as "5 min" / "1 h" / "90 s". */
+export function intervalText(s: number): string {
+  if (s % 3600 === 0) return `${s / 3600} ${t('unit.h')}`;
+  if (s % 60 === 0) return `${s / 60} ${t('unit.min')}`;
+  return `${s} ${t('unit.s')}`;
+}

@@ -3,7 +3,7 @@ import { createMemo, createResource, For, onCleanup, Show } from 'solid-js';
 import { FILE_TYPES, LOAN_TYPES, type LoanType } from '../../../domain/columns.ts';
 import { api, isActiveStatus, type SyncLog } from '../lib/api.ts';
 import { ftLabel, lang, ltLabel, t } from '../lib/i18n.ts';
-import { displayFileName, fmtBytes, fmtDateTime, fmtInt, fmtPct, fmtRelative, fmtShortDateTime } from '../lib/format.ts';
+import { displayFileName, fmtBytes, fmtDateTime, fmtInt, fmtPct, fmtRelative, fmtShortDateTime, intervalText } from '../lib/format.ts';
 import { A, Async, EmptyState, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { ChartView, COLORS } from '../components/Chart.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -103,7 +103,7 @@ export default function Dashboard() {
             <div class="grid grid-2">
               <For each={LOAN_TYPES}>
                 {(lt) => {
-                  const log = () => byType[lt];
+                  const log = () => byType()[lt];
                   return (
                     <article class="card loan-card" aria-labelledby={`lt-${lt}`}>
                       <div class="card-head">
@@ -177,7 +177,7 @@ export default function Dashboard() {
           <Async resource={history} refetch={refetchHistory}>
             {(h) => (
               <Show
-                when={h.items.length > 0}
+                when={h().items.length > 0}
                 fallback={
                   <EmptyState title={t('dash.noHistory')} icon="profiling">
                     {t('dash.noHistoryText')}
@@ -221,7 +221,7 @@ export default function Dashboard() {
             <Async resource={counts} refetch={refetchCounts} loadingRows={2}>
               {(c) => (
                 <dl class="stats stats-2">
-                  <For each={c}>
+                  <For each={c()}>
                     {(x) => (
                       <div class="stat">
                         <dt class="stat-label">
@@ -254,7 +254,7 @@ export default function Dashboard() {
               {(p) => (
                 <>
                   <Show
-                    when={p.uploads.length > 0}
+                    when={p().uploads.length > 0}
                     fallback={
                       <p class="muted small pending-empty">
                         <Icon name="check" size={15} /> {t('dash.nothingPending')}
@@ -262,7 +262,7 @@ export default function Dashboard() {
                     }
                   >
                     <ul class="pending-list">
-                      <For each={p.uploads}>
+                      <For each={p().uploads}>
                         {(u) => (
                           <li>
                             <Icon name="file" size={16} />
@@ -285,7 +285,7 @@ export default function Dashboard() {
                   </Show>
                   <h3 class="subhead">{t('dash.schedules')}</h3>
                   <ul class="schedule-list">
-                    <For each={p.configs}>
+                    <For each={p().configs}>
                       {(c) => (
                         <li>
                           <span>{ltLabel(c.loan_type)}</span>
@@ -304,10 +304,4 @@ export default function Dashboard() {
       </div>
     </>
   );
-}
-
-export function intervalText(s: number): string {
-  if (s % 3600 === 0) return `${s / 3600} ${t('unit.h')}`;
-  if (s % 60 === 0) return `${s / 60} ${t('unit.min')}`;
-  return `${s} ${t('unit.s')}`;
 }

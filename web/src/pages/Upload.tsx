@@ -142,7 +142,7 @@ export default function Upload() {
         </div>
         <Async resource={pending} refetch={refetch} loadingRows={2}>
           {(list) => (
-            <Show when={list.length > 0} fallback={<EmptyState title={t('upload.noPending')} icon="file">{t('upload.noPendingText')}</EmptyState>}>
+            <Show when={list().length > 0} fallback={<EmptyState title={t('upload.noPending')} icon="file">{t('upload.noPendingText')}</EmptyState>}>
               <div class="table-scroll">
                 <table class="table">
                   <caption class="sr-only">{t('upload.pendingTitle')}</caption>
@@ -165,7 +165,7 @@ export default function Upload() {
                     </tr>
                   </thead>
                   <tbody>
-                    <For each={list}>
+                    <For each={list()}>
                       {(u) => (
                         <tr>
                           <td>{ltLabel(u.loan_type)}</td>
