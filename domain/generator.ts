@@ -728,18 +728,16 @@ class Injector {
   private readonly codes: readonly ErrorCode[];
   private codeTurn = 0;
   private readonly columnTurn = new Map<ErrorCode, number>();
-  private acc: number;
+  private slots = 0;
   readonly truth: FileTruth;
 
   constructor(
     private readonly fileType: FileType,
     private readonly targets: Map<ErrorCode, Target[]>,
     private readonly rate: number,
-    rng: Rng,
     private readonly onError?: (e: InjectedError) => void,
   ) {
     this.codes = ERROR_CODES.filter((c) => targets.has(c) || c === 'DUPLICATE' || (c === 'CROSS_REFERENCE' && fileType === 'payment_plan'));
-    this.acc = rng.next();
     this.truth = {
       rows: 0,
       invalid_rows: 0,
@@ -748,11 +746,14 @@ class Injector {
     };
   }
 
-  /** Called once per row about to be written: the error code it must carry, or null. */
+  /**
+   * Called once per row about to be written: the error code it must carry, or null.
+   * Row n is broken when floor(n·rate) steps up, so a file of N rows has exactly floor(N·rate) broken
+   * rows: never more than the rate, so that 0.5 can never trip the sync's > 0.50 abort rule (§6).
+   */
   due(): ErrorCode | null {
-    this.acc += this.rate;
-    if (this.acc < 1) return null;
-    this.acc -= 1;
+    const n = ++this.slots;
+    if (Math.floor(n * this.rate) === Math.floor((n - 1) * this.rate)) return null;
     return this.codes[this.codeTurn++ % this.codes.length];
   }
 
@@ -835,8 +836,8 @@ export async function generate(opts: GenerateOptions, sinks: Record<FileType, Te
   const P = indexOf(paymentCols);
   const creditKey = C[KEY_COLUMNS.credit[KEY_COLUMNS.credit.length - 1]];
   const factory = new LoanFactory(rng, loanType, C, creditCols.length, credits);
-  const creditInj = new Injector('credit', buildTargets('credit', loanType, errRng), rate, errRng, opts.onError);
-  const paymentInj = new Injector('payment_plan', buildTargets('payment_plan', loanType, errRng), rate, errRng, opts.onError);
+  const creditInj = new Injector('credit', buildTargets('credit', loanType, errRng), rate, opts.onError);
+  const paymentInj = new Injector('payment_plan', buildTargets('payment_plan', loanType, errRng), rate, opts.onError);
   const creditOut = new Buffered(sinks.credit);
   const paymentOut = new Buffered(sinks.payment_plan);
   creditOut.add(creditCols.map((c) => c.name).join(','));

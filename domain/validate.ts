@@ -28,7 +28,7 @@ import {
   type LoanType,
 } from './columns.ts';
 import type { CsvRow } from './csv.ts';
-import { compareDec, dec, divPow10, parseDec, toCanonical, toFixed, type Dec } from './decimal.ts';
+import { compareDec, dec, divPow10, parseDec, toCanonical, type Dec } from './decimal.ts';
 import { FileLevelError } from './file-errors.ts';
 
 export interface RowError {
@@ -202,6 +202,12 @@ export class RowValidator {
   private oVal: string = '';
   private oParsed: unknown = null;
   private oMsg = '';
+  // scanNumber() results.
+  private nNeg = false;
+  private nIs = 0;
+  private nIe = 0;
+  private nFs = 0;
+  private nFe = 0;
 
   constructor(
     readonly fileType: FileType,
@@ -351,9 +357,15 @@ export class RowValidator {
     for (let i = 0; i < this.cross.length; i++) {
       const c = this.cross[i];
       if (status[c.k] !== ST_OK || status[c.o] !== ST_OK) continue;
-      const a = parsed[c.k];
+      const a = parsed[c.k]; // dates: YYYYMMDD text; numbers are parsed again here (rare, keeps the hot path allocation-free)
       const b = parsed[c.o];
-      const cmp = c.date ? ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0) : compareDec(a as Dec, b as Dec);
+      const cmp = c.date
+        ? (a as string) < (b as string)
+          ? -1
+          : (a as string) > (b as string)
+            ? 1
+            : 0
+        : compareDec(parseDec(trimmed[c.k], this.allowComma)!, parseDec(trimmed[c.o], this.allowComma)!);
       if (c.gte ? cmp < 0 : cmp > 0) {
         errAt[c.k] = { row: rowNo, field: plans[c.k].name, code: 'RANGE', message: c.msg, value: trimmed[c.k] };
         status[c.k] = ST_ERR;
@@ -495,46 +507,71 @@ export class RowValidator {
         return null;
       }
       case K_INT: {
-        const d = parseDec(t, this.allowComma);
-        if (d === null) {
+        if (!this.scanNumber(t)) {
           this.oMsg = `${p.name} is not an integer.`;
           return 'TYPE';
         }
-        if (d.frac.length > 0) {
+        if (this.nFe > this.nFs) {
           this.oMsg = `${p.name} must be a whole number.`;
           return 'FORMAT';
         }
-        if (!inRange(p, d)) {
+        if (!this.scannedInRange(p, t)) {
           this.oMsg = p.rangeMsg;
           return 'RANGE';
         }
-        const v = toCanonical(d);
+        const is = this.nIs;
+        const ie = this.nIe;
+        // Canonical text: already so when there is no sign and no leading zero (the common case, no allocation).
+        const v = is === 0 ? t : ie > is ? (this.nNeg ? '-' : '') + t.slice(is, ie) : '0';
         if (p.allowed !== null && !p.allowed.has(v)) {
           this.oMsg = p.valueMsg;
           return 'VALUE';
         }
         this.oVal = v;
-        this.oParsed = d;
+        this.oParsed = null;
         return null;
       }
-      case K_MONEY:
-      case K_PERCENT: {
-        const d = parseDec(t, this.allowComma);
-        if (d === null) {
+      case K_MONEY: {
+        if (!this.scanNumber(t)) {
           this.oMsg = `${p.name} is not a number.`;
           return 'TYPE';
         }
-        if (d.frac.length > p.maxFrac) {
+        const fl = this.nFe - this.nFs;
+        if (fl > MONEY_SCALE) {
           this.oMsg = p.formatMsg;
           return 'FORMAT';
         }
-        if (!inRange(p, d)) {
+        if (!this.scannedInRange(p, t)) {
           this.oMsg = p.rangeMsg;
           return 'RANGE';
         }
-        if (p.kind === K_MONEY) this.oVal = toFixed(d, MONEY_SCALE);
-        else this.oVal = toCanonical(compareDec(d, ONE) > 0 ? divPow10(d, 2) : d);
-        this.oParsed = d;
+        const is = this.nIs;
+        const ie = this.nIe;
+        if (is === 0 && ie > 0 && fl === MONEY_SCALE && t.charCodeAt(ie) === 46) this.oVal = t; // already `123.45`
+        else {
+          const int = ie > is ? t.slice(is, ie) : '0';
+          const frac = fl === MONEY_SCALE ? t.slice(this.nFs, this.nFe) : fl === 0 ? '00' : t.slice(this.nFs, this.nFe) + '0';
+          this.oVal = (this.nNeg ? '-' : '') + int + '.' + frac;
+        }
+        this.oParsed = null;
+        return null;
+      }
+      case K_PERCENT: {
+        if (!this.scanNumber(t)) {
+          this.oMsg = `${p.name} is not a number.`;
+          return 'TYPE';
+        }
+        if (this.nFe - this.nFs > PERCENT_MAX_FRAC) {
+          this.oMsg = p.formatMsg;
+          return 'FORMAT';
+        }
+        if (!this.scannedInRange(p, t)) {
+          this.oMsg = p.rangeMsg;
+          return 'RANGE';
+        }
+        const d = parseDec(t, this.allowComma)!;
+        this.oVal = toCanonical(this.compareScanned(t, ONE) > 0 ? divPow10(d, 2) : d);
+        this.oParsed = null;
         return null;
       }
       case K_DATE: {
@@ -552,6 +589,97 @@ export class RowValidator {
       }
     }
     throw new Error(`unreachable kind ${p.kind}`);
+  }
+
+  /**
+   * Scans `^-?[0-9]+([.][0-9]+)?$` (also `,` as the separator in a `;` file, §9.4) without allocating: false when t
+   * is not a number (TYPE, §9.7). Then t[nIs, nIe) are the integer digits without leading zeros, t[nFs, nFe) the
+   * fractional digits as written (empty when none), and nNeg is true only for a value below zero.
+   */
+  private scanNumber(t: string): boolean {
+    const n = t.length;
+    let i = 0;
+    let neg = false;
+    if (t.charCodeAt(0) === 45 /* - */) {
+      neg = true;
+      i = 1;
+    }
+    const s0 = i;
+    while (i < n) {
+      const c = t.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      i++;
+    }
+    if (i === s0) return false;
+    let z = s0;
+    while (z < i && t.charCodeAt(z) === 48) z++;
+    this.nIs = z;
+    this.nIe = i;
+    let fs = n;
+    if (i < n) {
+      const c = t.charCodeAt(i);
+      if (c !== 46 /* . */ && !(c === 44 /* , */ && this.allowComma)) return false;
+      fs = ++i;
+      while (i < n) {
+        const d = t.charCodeAt(i);
+        if (d < 48 || d > 57) return false;
+        i++;
+      }
+      if (i === fs) return false;
+    }
+    this.nFs = fs;
+    this.nFe = n;
+    if (neg && z === this.nIe) {
+      let k = fs;
+      while (k < n && t.charCodeAt(k) === 48) k++;
+      if (k === n) neg = false; // -0, -0.00
+    }
+    this.nNeg = neg;
+    return true;
+  }
+
+  /** Exact comparison of the number last scanned from t with a bound: -1, 0, 1. */
+  private compareScanned(t: string, b: Dec): number {
+    const neg = this.nNeg;
+    if (neg !== b.neg) return neg ? -1 : 1;
+    const is = this.nIs;
+    const il = this.nIe - is;
+    const bi = b.int;
+    let m = 0;
+    if (il !== bi.length) m = il < bi.length ? -1 : 1;
+    else {
+      for (let k = 0; k < il; k++) {
+        const x = t.charCodeAt(is + k);
+        const y = bi.charCodeAt(k);
+        if (x !== y) {
+          m = x < y ? -1 : 1;
+          break;
+        }
+      }
+      if (m === 0) {
+        const fs = this.nFs;
+        const fl = this.nFe - fs;
+        const bf = b.frac;
+        const len = fl > bf.length ? fl : bf.length;
+        for (let k = 0; k < len; k++) {
+          const x = k < fl ? t.charCodeAt(fs + k) : 48;
+          const y = k < bf.length ? bf.charCodeAt(k) : 48;
+          if (x !== y) {
+            m = x < y ? -1 : 1;
+            break;
+          }
+        }
+      }
+    }
+    return neg ? -m : m;
+  }
+
+  private scannedInRange(p: Plan, t: string): boolean {
+    if (p.min !== null) {
+      const c = this.compareScanned(t, p.min);
+      if (p.minEx ? c <= 0 : c < 0) return false;
+    }
+    return p.max === null || this.compareScanned(t, p.max) <= 0;
   }
 }
 
@@ -611,14 +739,6 @@ function makePlan(col: ColumnDef, k: number, hi: number, loanType: LoanType): Pl
     rangeMsg,
     valueMsg,
   };
-}
-
-function inRange(p: Plan, d: Dec): boolean {
-  if (p.min !== null) {
-    const c = compareDec(d, p.min);
-    if (p.minEx ? c <= 0 : c < 0) return false;
-  }
-  return p.max === null || compareDec(d, p.max) <= 0;
 }
 
 function isoDate(yyyymmdd: string): string {

@@ -17,8 +17,9 @@
 #                     temporal.db, run/ (pid files, sockets), logs/
 #   DATABASE_URL      use this PostgreSQL instead of starting one
 #   REDIS_URL         use this Redis (staging) instead of starting one
-#   REDIS_CACHE_URL   use this Redis (cache); only honoured/left unset when
-#                     REDIS_URL is given, otherwise a local cache is started
+#   REDIS_CACHE_URL   use this Redis (cache) instead of starting one; when
+#                     REDIS_URL is given without it, no cache is started and
+#                     REDIS_CACHE_URL stays unset (the app falls back)
 #   TEMPORAL_ADDRESS  use this Temporal frontend instead of starting one
 #                     (TEMPORAL_UI_URL is passed through when set)
 #   PG_PORT=54320 REDIS_PORT=63790 REDIS_CACHE_PORT=63791
@@ -104,17 +105,16 @@ wait_exit() {
 
 # stop a pid: TERM (to its process group too if it leads one), then KILL
 stop_pid() {
-  local pid="$1" name="$2" secs="${3:-20}"
+  local pid="$1" name="$2" secs="${3:-20}" target
   pid_alive "$pid" || return 0
+  target="$pid"
   if [[ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" == "$pid" ]]; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  else
-    kill -TERM "$pid" 2>/dev/null || true
+    target="-$pid"
   fi
+  kill -TERM -- "$target" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   if ! wait_exit "$pid" "$secs"; then
     log "$name (pid $pid) did not stop within ${secs}s; killing"
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL -- "$target" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     wait_exit "$pid" 5 || true
   fi
 }
@@ -136,10 +136,6 @@ pg_bin_dir() {
 }
 
 # ---------------------------------------------------------------- install ---
-
-pkg_installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
 
 apt_install() {
   local logf="${TMPDIR:-/tmp}/findata-apt.$$.log" policy_created=0 rc=0
@@ -164,36 +160,36 @@ apt_install() {
   rm -f "$logf"
 }
 
-# print the path of a working temporal CLI, or fail
+# print the path of a working temporal CLI, or fail (cheapest places first)
+temporal_ok() {
+  if [[ -n "$1" && -x "$1" ]] && "$1" --version >/dev/null 2>&1; then
+    printf '%s\n' "$1"
+    return 0
+  fi
+  return 1
+}
 find_temporal() {
-  local c p py ub sp gp
-  local -a cands=()
-  [[ -n "${TEMPORAL_CLI:-}" ]] && cands+=("$TEMPORAL_CLI")
+  local p r py gp
+  temporal_ok "${TEMPORAL_CLI:-}" && return 0
   if p="$(command -v temporal 2>/dev/null)"; then
     # resolve a pyenv shim to the real binary (signals/pids go straight to it)
     if [[ "$p" == */shims/temporal ]] && command -v pyenv >/dev/null 2>&1; then
-      if sp="$(pyenv which temporal 2>/dev/null)"; then cands+=("$sp"); fi
+      r="$(pyenv which temporal 2>/dev/null || true)"
+      temporal_ok "$r" && return 0
     fi
-    cands+=("$p")
+    temporal_ok "$p" && return 0
   fi
+  temporal_ok "$TOOLS_BIN/temporal" && return 0
   for py in python3 python; do
     command -v "$py" >/dev/null 2>&1 || continue
-    if ub="$("$py" -m site --user-base 2>/dev/null)"; then cands+=("$ub/bin/temporal"); fi
-    if sp="$("$py" -c 'import sysconfig;print(sysconfig.get_path("scripts"))' 2>/dev/null)"; then
-      cands+=("$sp/temporal")
-    fi
+    temporal_ok "$("$py" -c 'import sysconfig;print(sysconfig.get_path("scripts"))' 2>/dev/null)/temporal" && return 0
+    temporal_ok "$("$py" -m site --user-base 2>/dev/null)/bin/temporal" && return 0
   done
-  cands+=("$TOOLS_BIN/temporal")
   if command -v go >/dev/null 2>&1 && gp="$(go env GOPATH 2>/dev/null)"; then
-    cands+=("${gp%%:*}/bin/temporal")
+    temporal_ok "${gp%%:*}/bin/temporal" && return 0
   fi
-  cands+=("$HOME/go/bin/temporal" "$HOME/.local/bin/temporal")
-  for c in "${cands[@]}"; do
-    if [[ -x "$c" ]] && "$c" --version >/dev/null 2>&1; then
-      printf '%s\n' "$c"
-      return 0
-    fi
-  done
+  temporal_ok "$HOME/go/bin/temporal" && return 0
+  temporal_ok "$HOME/.local/bin/temporal" && return 0
   return 1
 }
 

@@ -386,6 +386,8 @@ describe('generator', () => {
         assert.deepEqual(out.summary.files.payment_plan, payment.truth);
         assert.deepEqual(sortedErrors(credit.errors), sortedErrors(injected.filter((e) => e.file_type === 'credit')));
         assert.deepEqual(sortedErrors(payment.errors), sortedErrors(injected.filter((e) => e.file_type === 'payment_plan')));
+        const invalid = credit.truth.invalid_rows + payment.truth.invalid_rows;
+        assert.ok(invalid <= errorRate * (credit.truth.rows + payment.truth.rows), 'the sync does not abort (§6: > 0.50)');
       });
     }
 
@@ -402,7 +404,7 @@ describe('generator', () => {
         const byField = Object.values(t.errors_by_field).reduce((a, b) => a + b, 0);
         assert.equal(byCode, t.invalid_rows, 'one error per invalid row');
         assert.equal(byField, t.invalid_rows);
-        assert.ok(Math.abs(t.invalid_rows - 0.1 * t.rows) <= 1, `${fileType}: the error rate is met (${t.invalid_rows}/${t.rows})`);
+        assert.equal(t.invalid_rows, Math.floor(0.1 * t.rows), `${fileType}: exactly the error rate, rounded down`);
         for (const key of Object.keys(t.errors_by_field)) assert.ok(key.startsWith(`${fileType}.`));
         const codes = ERROR_CODES.filter((c) => fileType === 'payment_plan' || c !== 'CROSS_REFERENCE');
         for (const code of codes) assert.ok(t.errors_by_code[code] > 0, `${fileType} has ${code} errors`);
