@@ -26,8 +26,15 @@ RUN npm run build:web
 
 # ----------------------------------------------------------- prod-deps ---
 FROM deps AS prod-deps
+# Drop dev dependencies (tsx stays: it is a runtime dependency), then the
+# Temporal core-bridge binaries of other operating systems and its Rust
+# sources (~90 MB). The Linux x64/arm64 binaries stay.
 RUN npm prune --omit=dev \
- && test -x node_modules/.bin/tsx
+ && rm -rf node_modules/@temporalio/core-bridge/releases/*-apple-darwin \
+           node_modules/@temporalio/core-bridge/releases/*-windows-msvc \
+           node_modules/@temporalio/core-bridge/sdk-core \
+ && test -x node_modules/.bin/tsx \
+ && ls node_modules/@temporalio/core-bridge/releases/ | grep -q linux
 
 # ------------------------------------------------------------- runtime ---
 FROM ${NODE_IMAGE} AS runtime

@@ -134,6 +134,8 @@ const ST_UNUSED = 3;
 
 /** Money keeps 2 decimals (§3, §5). */
 const MONEY_SCALE = 2;
+/** Distinct YYYYMMDD texts remembered by a validator (a few 100 KB at most). */
+const ISO_CACHE_MAX = 20_000;
 /** A written percent has at most 6 fractional digits (§3, §9.8). */
 const PERCENT_MAX_FRAC = 6;
 /** §5: a percent greater than 1 is a percentage. */
@@ -157,6 +159,9 @@ interface Plan {
   formatMsg: string;
   rangeMsg: string;
   valueMsg: string;
+  /** Date bounds as YYYYMMDD text (compared as strings). */
+  dmin: string;
+  dmax: string;
 }
 
 interface CrossRule {
@@ -202,6 +207,7 @@ export class RowValidator {
   private oVal: string = '';
   private oParsed: unknown = null;
   private oMsg = '';
+  private readonly isoCache = new Map<string, string>();
   // scanNumber() results.
   private nNeg = false;
   private nIs = 0;
@@ -575,15 +581,22 @@ export class RowValidator {
         return null;
       }
       case K_DATE: {
-        if (!isCalendarDate(t)) {
-          this.oMsg = p.formatMsg;
-          return 'FORMAT';
+        // Files repeat few distinct dates (due dates, reporting days): remember the ISO text of real dates.
+        let iso = this.isoCache.get(t);
+        if (iso === undefined) {
+          if (!isCalendarDate(t)) {
+            this.oMsg = p.formatMsg;
+            return 'FORMAT';
+          }
+          iso = t.slice(0, 4) + '-' + t.slice(4, 6) + '-' + t.slice(6, 8);
+          if (this.isoCache.size >= ISO_CACHE_MAX) this.isoCache.clear();
+          this.isoCache.set(t, iso);
         }
-        if (t < p.col.min! || t > p.col.max!) {
+        if (t < p.dmin || t > p.dmax) {
           this.oMsg = p.rangeMsg;
           return 'RANGE';
         }
-        this.oVal = t.slice(0, 4) + '-' + t.slice(4, 6) + '-' + t.slice(6, 8);
+        this.oVal = iso;
         this.oParsed = t;
         return null;
       }
@@ -738,6 +751,8 @@ function makePlan(col: ColumnDef, k: number, hi: number, loanType: LoanType): Pl
     formatMsg,
     rangeMsg,
     valueMsg,
+    dmin: kind === K_DATE ? col.min! : '',
+    dmax: kind === K_DATE ? col.max! : '',
   };
 }
 

@@ -108,7 +108,10 @@ stop_pid() {
   local pid="$1" name="$2" secs="${3:-20}" target
   pid_alive "$pid" || return 0
   target="$pid"
-  if [[ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" == "$pid" ]]; then
+  local stat
+  stat="$(cat "/proc/$pid/stat" 2>/dev/null || true)"
+  stat="${stat##*) }" # fields after "pid (comm) ": state ppid pgrp ...
+  if [[ "$(awk '{print $3}' <<<"$stat")" == "$pid" ]]; then
     target="-$pid"
   fi
   kill -TERM -- "$target" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -215,6 +215,8 @@ const workerEnv = envOf(services.worker);
 const operationsMd = readFileSync(OPERATIONS_MD, 'utf8');
 /** env vars lib/config.ts reads: the keys of its valibot schema */
 const APP_ENV_VARS = Object.keys(EnvSchema.entries);
+/** read by the app for tests only (fault injection): must never be set in the deployment */
+const TEST_ONLY_ENV_VARS = ['FAULT_DELAYS'];
 
 // -------------------------------------------------------------- the tests ---
 
@@ -306,8 +308,9 @@ test('the app and worker environments pass lib/config.ts (the parser the app run
 });
 
 test('every env var the app reads (lib/config.ts) is set for app and worker in compose and documented in docs/OPERATIONS.md', () => {
-  const unset = APP_ENV_VARS.filter((k) => !(k in appEnv) || !(k in workerEnv));
+  const unset = APP_ENV_VARS.filter((k) => !TEST_ONLY_ENV_VARS.includes(k) && (!(k in appEnv) || !(k in workerEnv)));
   assert.deepEqual(unset, [], 'set explicitly in x-findata-env (or per role) so the container never runs on a local default');
+  for (const k of TEST_ONLY_ENV_VARS) assert.ok(!(k in appEnv) && !(k in workerEnv), `${k} is for tests only and must not be set in compose`);
   const undocumented = APP_ENV_VARS.filter((k) => !operationsMd.includes(`\`${k}\``));
   assert.deepEqual(undocumented, [], 'missing from docs/OPERATIONS.md');
   const unknown = Object.keys(appEnv).filter((k) => !APP_ENV_VARS.includes(k));
@@ -412,6 +415,11 @@ test('named volumes: stateful data lives on declared named volumes, the cache an
   dataOn('grafana', '/var/lib/grafana');
   dataOn('app', appEnv.DATA_DIR);
   assert.deepEqual(mountsOf(services['redis-cache']), [], 'the cache is disposable');
+});
+
+test('the PostgreSQL init script is executable (the postgres entrypoint would source, not run, a non-executable .sh)', () => {
+  const mode = statSync(path.join(REPO, 'deploy/postgres/initdb/10-roles.sh')).mode;
+  assert.ok(mode & 0o111, 'chmod +x deploy/postgres/initdb/10-roles.sh');
 });
 
 test('bind mounts of repository files exist and are read-only', () => {

@@ -27,14 +27,14 @@ interface Route {
   title: MessageKey;
 }
 const ROUTES: Route[] = [
-  { pattern: '/', page: Dashboard as Route['page'], title: 'nav.dashboard' },
-  { pattern: '/upload', page: Upload as Route['page'], title: 'nav.upload' },
-  { pattern: '/syncs', page: Syncs as Route['page'], title: 'nav.syncs' },
-  { pattern: '/syncs/:id', page: SyncDetail as Route['page'], title: 'detail.docTitle' },
-  { pattern: '/errors', page: Errors as Route['page'], title: 'nav.errors' },
-  { pattern: '/data', page: Data as Route['page'], title: 'nav.data' },
-  { pattern: '/profiling', page: Profiling as Route['page'], title: 'nav.profiling' },
-  { pattern: '/settings', page: Settings as Route['page'], title: 'nav.settings' },
+  { pattern: '/', page: Dashboard as unknown as Route["page"], title: 'nav.dashboard' },
+  { pattern: '/upload', page: Upload as unknown as Route["page"], title: 'nav.upload' },
+  { pattern: '/syncs', page: Syncs as unknown as Route["page"], title: 'nav.syncs' },
+  { pattern: '/syncs/:id', page: SyncDetail as unknown as Route["page"], title: 'detail.docTitle' },
+  { pattern: '/errors', page: Errors as unknown as Route["page"], title: 'nav.errors' },
+  { pattern: '/data', page: Data as unknown as Route["page"], title: 'nav.data' },
+  { pattern: '/profiling', page: Profiling as unknown as Route["page"], title: 'nav.profiling' },
+  { pattern: '/settings', page: Settings as unknown as Route["page"], title: 'nav.settings' },
 ];
 
 const NAV: { href: string; label: MessageKey; icon: IconName }[] = [

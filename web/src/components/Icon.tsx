@@ -54,7 +54,6 @@ export function Icon(props: { name: IconName; size?: number; class?: string }) {
       stroke-linecap="round"
       stroke-linejoin="round"
       aria-hidden="true"
-      focusable="false"
     >
       <For each={PATHS[props.name] as readonly string[]}>{(d) => <path d={d} />}</For>
     </svg>

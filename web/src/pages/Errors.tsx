@@ -91,7 +91,7 @@ export default function Errors() {
         subtitle={t('errors.subtitle')}
         actions={
           <Show when={syncId()}>
-            <a class="btn btn-secondary" href={api.failedRecordsUrl(syncId(), filters().file_type)} download>
+            <a class="btn btn-secondary" href={api.failedRecordsUrl(syncId(), filters().file_type)} download="">
               <Icon name="download" size={15} />
               {t('errors.downloadCsv')}
             </a>

@@ -189,7 +189,7 @@ function Outcome(props: { log: SyncLog; progress: SyncProgress | null }) {
           </h2>
           <StatusBadge status={l().status} />
         </div>
-        <ProgressBar label={t('detail.progressAria')} value={1} tone={tone() === 'warn' ? 'warning' : tone()} text={t('detail.completed', { status: t(`status.${l().status}`) })} size="sm" />
+        <ProgressBar label={t('detail.progressAria')} value={1} tone={tone() === 'warn' ? 'warning' : tone() === 'success' ? 'success' : 'danger'} text={t('detail.completed', { status: t(`status.${l().status}`) })} size="sm" />
         <Show when={l().message}>
           <p class="outcome-message">{l().message}</p>
         </Show>
@@ -217,7 +217,7 @@ function Outcome(props: { log: SyncLog; progress: SyncProgress | null }) {
               <Icon name="errors" size={14} />
               {t('detail.viewErrorsN', { n: fmtInt(Object.values(l().errors_by_code).reduce((a, b) => a + b, 0)) })}
             </A>
-            <a class="btn btn-ghost btn-sm" href={api.failedRecordsUrl(l().sync_id)} download>
+            <a class="btn btn-ghost btn-sm" href={api.failedRecordsUrl(l().sync_id)} download="">
               <Icon name="download" size={14} />
               {t('errors.downloadCsv')}
             </a>

@@ -12,6 +12,7 @@ import { navigate, queryParam, setQuery } from '../lib/router.ts';
 import { Async, EmptyState, PageHeader, ProgressBar, Segmented } from '../components/ui.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { toast } from '../components/Toasts.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 
 interface UploadState {
   status: 'uploading' | 'processing' | 'accepted' | 'rejected' | 'cancelled';
@@ -58,8 +59,12 @@ export default function Upload() {
     );
   };
 
-  const drop = async (lt: LoanType, ft: FileType) => {
-    if (!window.confirm(t('upload.removeConfirm', { file: `${ltLabel(lt)} · ${ftLabel(ft)}` }))) return;
+  const [removing, setRemoving] = createSignal<{ lt: LoanType; ft: FileType } | null>(null);
+  const drop = async () => {
+    const target = removing();
+    if (!target) return;
+    const { lt, ft } = target;
+    setRemoving(null);
     try {
       await api.dropUpload(lt, ft);
       setUploads(slot(lt, ft), undefined);
@@ -192,7 +197,7 @@ export default function Upload() {
                               type="button"
                               class="btn btn-ghost btn-sm btn-danger-text"
                               aria-label={t('upload.removeAria', { file: `${ltLabel(u.loan_type)} ${ftLabel(u.file_type)}` })}
-                              onClick={() => drop(u.loan_type, u.file_type)}
+                              onClick={() => setRemoving({ lt: u.loan_type, ft: u.file_type })}
                             >
                               <Icon name="trash" size={14} />
                               {t('action.remove')}
@@ -208,6 +213,16 @@ export default function Upload() {
           )}
         </Async>
       </section>
+      <ConfirmDialog
+        open={removing() !== null}
+        title={t('upload.removeTitle')}
+        confirmLabel={t('action.remove')}
+        danger
+        onConfirm={drop}
+        onClose={() => setRemoving(null)}
+      >
+        <p>{removing() ? t('upload.removeConfirm', { file: `${ltLabel(removing()!.lt)} · ${ftLabel(removing()!.ft)}` }) : ''}</p>
+      </ConfirmDialog>
     </>
   );
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# npm run bench [-- --size S|M|SM]: starts the local services under .bench/ (own ports) and runs the benchmark.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+bash scripts/services.sh install
+export DATA_DIR="${BENCH_DATA_DIR:-$REPO/.bench/services}" PG_PORT="${PG_PORT:-54360}" REDIS_PORT="${REDIS_PORT:-63820}" \
+  REDIS_CACHE_PORT="${REDIS_CACHE_PORT:-63821}" TEMPORAL_PORT="${TEMPORAL_PORT:-7263}" TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8263}" FINDATA_PG_FAST=1
+eval "$(bash scripts/services.sh up)"
+trap 'bash scripts/services.sh down >/dev/null 2>&1 || true' EXIT
+unset DATA_DIR
+node --import tsx scripts/bench.ts "$@"

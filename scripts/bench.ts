@@ -1,0 +1,176 @@
+/**
+ * npm run bench [-- --size S|M|SM] — findata side by side with raw ClickHouse ingest (the anchor), same machine,
+ * same run, same engine. Prints a table and writes docs/BENCHMARKS.md. Figures only: nothing here asserts.
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { generateFiles } from '../domain/generator.ts';
+import { parseConfig } from '../lib/config.ts';
+import { createDb } from '../lib/db.ts';
+import { migratePublic } from '../lib/migrations.ts';
+import { createTenantService } from '../lib/tenants.ts';
+import { freePort, startChild } from '../tests/helpers/child.ts';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const BENCH = path.join(ROOT, '.bench');
+const sizeArg = process.argv.includes('--size') ? process.argv[process.argv.indexOf('--size') + 1] : 'S';
+const SIZES: Record<string, number> = { S: 100_000, M: 1_000_000 };
+const sizes = sizeArg === 'SM' ? ['S', 'M'] : [sizeArg];
+
+interface Result {
+  dataset: string;
+  rows: number;
+  anchor_s: number;
+  upload_s: number;
+  claim_s: number;
+  validate_s: number;
+  commit_s: number;
+  record_s: number;
+  sync_s: number;
+  end_to_end_s: number;
+  rows_per_s: number;
+  findata_peak_rss_mb: number;
+  anchor_peak_rss_mb: number;
+  status: string;
+}
+
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+
+async function dataset(size: string, errorRate: number) {
+  const dir = path.join(BENCH, 'data', `${size}-${errorRate ? 'err' : 'clean'}`);
+  if (!fs.existsSync(path.join(dir, 'summary.json'))) {
+    log(`generating ${dir}`);
+    await generateFiles({ loanType: 'RETAIL', credits: SIZES[size], outDir: dir, errorRate, seed: 2026 });
+  }
+  return { dir, summary: JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) };
+}
+
+const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const secs = (a: string | null | undefined, b: string | null | undefined) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : 0);
+
+async function measure(name: string, dir: string, withLoad: boolean): Promise<{ r: Result; load: any[] }> {
+  const anchor = JSON.parse((await run('node', ['--import', 'tsx', 'scripts/bench-anchor.ts', dir, 'RETAIL', path.join(BENCH, 'anchor-db')], { cwd: ROOT, maxBuffer: 1 << 20 })).stdout);
+  log(`${name}: anchor ${anchor.total.toFixed(1)} s`);
+  const dataDir = path.join(BENCH, 'runs', name);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const config = parseConfig({ ...process.env, DATA_DIR: dataDir });
+  const db = createDb(config.databaseUrl, 2);
+  await migratePublic(db);
+  const tenantId = `bench_${Date.now().toString(36)}`;
+  const { apiKey } = await createTenantService(db).create(tenantId, 'Benchmark Bank');
+  await db.end();
+  const child = await startChild({
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_TASK_QUEUE: `bench-${tenantId}`,
+    TEMPORAL_METRICS_PORT: String(await freePort()),
+    RATE_LIMIT_PER_MINUTE: '100000000',
+  });
+  try {
+    const h = { authorization: `Api-Key ${apiKey}` };
+    const t0 = performance.now();
+    for (const ft of ['credit', 'payment_plan']) {
+      const r = await fetch(`${child.url}/api/uploads/RETAIL/${ft}`, {
+        method: 'PUT',
+        headers: { ...h, 'content-type': 'text/csv' },
+        body: fs.createReadStream(path.join(dir, `${ft}.csv`)) as never,
+        duplex: 'half',
+      } as RequestInit);
+      if (r.status !== 201) throw new Error(`upload ${ft}: ${r.status} ${await r.text()}`);
+    }
+    const upload = (performance.now() - t0) / 1000;
+    const start = await fetch(`${child.url}/api/sync/`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ loan_type: 'RETAIL' }) });
+    const { sync_id } = (await start.json()) as { sync_id: string };
+    let progress: any;
+    let logRow: any;
+    for (;;) {
+      progress = await (await fetch(`${child.url}/api/sync/logs/${sync_id}/progress/`, { headers: h })).json();
+      logRow = await (await fetch(`${child.url}/api/sync/logs/${sync_id}/`, { headers: h })).json();
+      if (['SUCCESS', 'ABORTED', 'FAILED'].includes(logRow.status)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const total = (performance.now() - t0) / 1000;
+    const steps: Record<string, number> = {};
+    for (const s of progress.steps ?? []) {
+      const key = s.name.startsWith('validate') ? 'validate' : s.name.startsWith('commit') || s.name.startsWith('carry') ? 'commit' : s.name;
+      steps[key] = (steps[key] ?? 0) + secs(s.startedAt, s.finishedAt);
+    }
+    const rows = anchor.rows as number;
+    const load: any[] = [];
+    if (withLoad) {
+      for (const p of ['/api/sync/logs/', '/api/data/?loan_type=RETAIL&limit=100', '/api/profiling/?loan_type=RETAIL']) {
+        load.push(JSON.parse((await run('node', ['--import', 'tsx', 'scripts/bench-load.ts', child.url, apiKey, p, '10', '16'], { cwd: ROOT })).stdout));
+      }
+    }
+    const pt = performance.now();
+    await fetch(`${child.url}/api/profiling/?loan_type=RETAIL&file_type=payment_plan`, { headers: h });
+    const profileCold = (performance.now() - pt) / 1000;
+    const r: Result = {
+      dataset: name,
+      rows,
+      anchor_s: anchor.total,
+      upload_s: upload,
+      claim_s: steps.claim ?? 0,
+      validate_s: steps.validate ?? 0,
+      commit_s: steps.commit ?? 0,
+      record_s: steps.record ?? 0,
+      sync_s: secs(logRow.started_at, logRow.finished_at),
+      end_to_end_s: total,
+      rows_per_s: rows / Math.max(0.001, (steps.validate ?? 0) + (steps.commit ?? 0)),
+      findata_peak_rss_mb: peakRss(child.proc.pid!),
+      anchor_peak_rss_mb: anchor.peak_rss_mb,
+      status: logRow.status,
+    };
+    (r as any).profile_payment_first_call_s = profileCold;
+    return { r, load };
+  } finally {
+    await child.kill('SIGTERM');
+  }
+}
+
+async function main() {
+  const results: Result[] = [];
+  let load: any[] = [];
+  for (const size of sizes) {
+    for (const errorRate of [0, 0.05]) {
+      const { dir } = await dataset(size, errorRate);
+      const name = `${size}-${errorRate ? '5%err' : 'clean'}`;
+      const m = await measure(name, dir, size === sizes[0] && errorRate === 0.05);
+      results.push(m.r);
+      if (m.load.length) load = m.load;
+    }
+  }
+  const lines = [
+    '| dataset | rows | anchor s | upload s | validate+stage s | commit s | sync s | end-to-end s | (validate+commit)/anchor | end-to-end/anchor | rows/s | findata peak RSS MB | anchor peak RSS MB | status |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.dataset} | ${r.rows} | ${r.anchor_s.toFixed(2)} | ${r.upload_s.toFixed(2)} | ${r.validate_s.toFixed(2)} | ${r.commit_s.toFixed(2)} | ${r.sync_s.toFixed(2)} | ${r.end_to_end_s.toFixed(2)} | ${((r.validate_s + r.commit_s) / r.anchor_s).toFixed(2)}× | ${(r.end_to_end_s / r.anchor_s).toFixed(2)}× | ${Math.round(r.rows_per_s)} | ${r.findata_peak_rss_mb.toFixed(0)} | ${r.anchor_peak_rss_mb.toFixed(0)} | ${r.status} |`,
+    ),
+  ];
+  const loadLines = [
+    '| endpoint | requests | errors | req/s | p50 ms | p99 ms |',
+    '|---|---|---|---|---|---|',
+    ...load.map((l) => `| \`${l.path}\` | ${l.requests} | ${l.errors} | ${Math.round(l.rps)} | ${l.p50_ms.toFixed(2)} | ${l.p99_ms.toFixed(2)} |`),
+  ];
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
+  const table = [...lines, '', ...loadLines].join('\n');
+  process.stdout.write(`\n${table}\n\nprofiling payment_plan (first call, computed): ${results.map((r) => `${r.dataset} ${((r as any).profile_payment_first_call_s as number).toFixed(3)} s`).join(', ')}\n`);
+  const doc = fs.readFileSync(path.join(ROOT, 'docs/BENCHMARKS.md'), 'utf8');
+  const marker = '<!-- results -->';
+  const head = doc.includes(marker) ? doc.slice(0, doc.indexOf(marker) + marker.length) : doc + `\n${marker}`;
+  fs.writeFileSync(
+    path.join(ROOT, 'docs/BENCHMARKS.md'),
+    `${head}\n\nLatest run: ${new Date().toISOString()} — \`npm run bench -- --size ${sizeArg}\` on ${machine}.\n\n${table}\n\nProfiling of payment_plan, first (uncached) call: ${results.map((r) => `${r.dataset} ${((r as any).profile_payment_first_call_s as number).toFixed(3)} s`).join(', ')}.\n`,
+  );
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e?.stack ?? e}\n`);
+  process.exit(1);
+});
+void spawn;
