@@ -39,6 +39,8 @@ export function createApp(services: ApiServices) {
       e = new AppError('INTERNAL', 'Internal error; quote the request id when reporting it.');
     }
     if (e.status >= 500 && err instanceof AppError) services.log.error('request failed', { code: e.code, message: e.message, requestId: rid });
+    // Every 429 tells the client when to come back (the failed-auth guard throws without a context).
+    if (e.code === 'RATE_LIMITED' && typeof e.details.retry_after === 'number') c.header('Retry-After', String(e.details.retry_after));
     return c.json({ error: { code: e.code, message: e.message, requestId: rid, ...e.details } }, e.status as 400);
   });
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));

@@ -28,6 +28,7 @@ export const ErrorsQuery = v.object({
 export const FailedRecordsQuery = v.object({ file_type: v.optional(FileTypeQ) });
 export const StartSyncBody = v.object({ tenant_id: TenantIdQ, loan_type: LoanTypeQ });
 export const UpdateSyncConfigBody = v.object({
+  tenant_id: TenantIdQ,
   enabled: v.optional(v.boolean()),
   interval_seconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(86_400))),
 });

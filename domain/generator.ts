@@ -41,7 +41,7 @@ export interface GenerateOptions {
   loanType: LoanType;
   /** Number of data rows of credit.csv (duplicate copies included). */
   credits: number;
-  /** Fraction (0..0.5) of the rows of each file that carry exactly one injected error. */
+  /** Fraction (0..0.5) of the rows of each file that carry exactly one injected error: floor(rows × rate) rows. */
   errorRate?: number;
   seed?: number;
   /** Called for every injected error, with its 1-based data-row number. */

@@ -108,6 +108,8 @@ export const requireAuth = () =>
     }
     c.set('auth', auth);
     await checkRateLimit(c, `key:${auth.prefix}`, s.config.rateLimitPerMinute);
+    // On every endpoint, a tenant_id query parameter that is not the key's own is 403, never silently ignored.
+    tenantFor(c, c.req.query('tenant_id'));
     await next();
   });
 

@@ -13,6 +13,8 @@ export const httpMetrics = () =>
     m.httpDuration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
     m.httpRequests.inc(labels);
     const log = c.get('log');
-    if (c.res.status >= 500) log.error('request failed', { method: c.req.method, path: c.req.path, status: c.res.status });
-    else log.debug('request', { method: c.req.method, path: c.req.path, status: c.res.status });
+    // A key pasted into a URL by mistake must not reach the logs.
+    const path = c.req.path.replace(/sk_live_[^/]*/gi, '[redacted]');
+    if (c.res.status >= 500) log.error('request failed', { method: c.req.method, path, status: c.res.status });
+    else log.debug('request', { method: c.req.method, path, status: c.res.status });
   });

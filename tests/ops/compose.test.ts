@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { EnvSchema, parseConfig } from '../../lib/config.ts';
+import { syncWorkflowId, tenantSyncWorkflowId } from '../../domain/sync-types.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const COMPOSE_FILE = path.join(REPO, 'docker-compose.yml');
@@ -724,6 +725,26 @@ test('deploy/temporal/setup-namespace.sh creates the namespace and the TenantId/
     await new Promise((r) => server.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('docs/OPERATIONS.md: the Temporal UI filter uses the registered search attributes and the workflow ids the code uses', () => {
+  const setup = readFileSync(path.join(REPO, 'deploy/temporal/setup-namespace.sh'), 'utf8');
+  assert.match(setup, /SEARCH_ATTRIBUTES:=TenantId:Keyword LoanType:Keyword/);
+  const searchAttributes = readFileSync(path.join(REPO, 'workflows/search-attributes.ts'), 'utf8');
+  assert.match(searchAttributes, /defineSearchAttributeKey\('TenantId', SearchAttributeType\.KEYWORD\)/);
+  assert.match(searchAttributes, /defineSearchAttributeKey\('LoanType', SearchAttributeType\.KEYWORD\)/);
+  assert.ok(operationsMd.includes('TenantId="bank001" AND LoanType="RETAIL"'));
+  assert.ok(operationsMd.includes(`\`${syncWorkflowId('bank001', 'RETAIL')}\``), 'sync workflow id example');
+  assert.ok(operationsMd.includes(`\`${tenantSyncWorkflowId('<tenant>')}\``), 'tenant schedule workflow id');
+  assert.ok(operationsMd.includes('`sync-<tenant>-<LOAN_TYPE>`'));
+  assert.ok(operationsMd.includes(`http://localhost:${portsOf(services['temporal-ui'])[0].hostPort}`), 'Temporal UI URL');
+});
+
+test('git ignores the .env that holds the stack secrets', (t) => {
+  const r = spawnSync('git', ['check-ignore', '-q', '.env'], { cwd: REPO });
+  if (r.status === 128) return t.skip('not a git work tree');
+  if (r.status !== 0) return t.todo('.gitignore does not list .env: add it so `cp deploy/.env.example .env` cannot be committed');
+  assert.equal(r.status, 0);
 });
 
 test('docker compose config accepts the file (where Docker Compose is installed)', (t) => {

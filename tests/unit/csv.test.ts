@@ -439,7 +439,7 @@ test('§7 rows before a bad byte are emitted, the row holding it is not', () => 
   assert.deepEqual(o.error, { code: 'INVALID_ENCODING', details: { offset: 10 } });
 });
 
-test('a parser that threw rethrows the same error and emits nothing more', () => {
+test('§7 a parser that threw rethrows the same error and emits nothing more', () => {
   const p = new CsvParser({ onHeader() {}, onRow() {} });
   let first: unknown;
   try {
@@ -463,7 +463,7 @@ test('exceptions thrown by onRow propagate out of push', () => {
   assert.throws(() => p.push(Buffer.from('a\n1\n')), (e: unknown) => e === boom);
 });
 
-test('bytes, rows and delimiter report progress', () => {
+test('§9.16 bytes, rows (data rows, blank lines excluded) and delimiter report progress', () => {
   const seen: number[] = [];
   const p = new CsvParser({
     onHeader() {},
@@ -566,7 +566,7 @@ test('§9.6 a "" escape split across chunks unescapes the same', () => {
   assert.deepEqual(fields(whole), [['x"y', '2']]);
 });
 
-test('ragged rows are emitted as read; the field-count check belongs to the validator', () => {
+test('§6 ragged rows are emitted as read; the field-count check belongs to the validator', () => {
   const o = parse('a,b,c\n1\n1,2,3,4\n');
   assert.deepEqual(fields(o), [['1'], ['1', '2', '3', '4']]);
 });

@@ -894,7 +894,7 @@ test('§6 without a reference set there is no CROSS_REFERENCE check; credit file
 
 // ================================================================ counters, binding mismatch
 
-test('RowValidator counts total and invalid rows and refuses a binding for another file', () => {
+test('§6 RowValidator counts total and invalid rows and refuses a binding for another file', () => {
   const h = harness('credit', 'RETAIL');
   h.row();
   h.row({ currency: 'X' });
@@ -952,4 +952,33 @@ test('§9.19 scaled BigInt round trip for exact sums', () => {
   assert.equal(fromScaledBigInt(sum, 2), '1000000000000000.29');
   assert.equal(fromScaledBigInt(toScaledBigInt(dec('-0.05'), 8), 8), '-0.05000000');
   assert.equal(fromScaledBigInt(5n, 2), '0.05');
+});
+
+test('§9.7 §9.9 a date seen again is judged the same (the ISO cache keeps only real dates; range is rechecked)', () => {
+  const h = harness('payment_plan', 'RETAIL');
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(codes(h.row({ due_date: '19491231' })), ['due_date:RANGE']);
+    assert.deepEqual(codes(h.row({ due_date: '20230229' })), ['due_date:FORMAT']);
+    assert.equal(value(h.row({ due_date: '20240229' }), 'payment_plan', 'due_date'), '2024-02-29');
+    assert.deepEqual(codes(h.row({ due_date: '20240101', payment_date: '21010101' })), ['payment_date:RANGE']);
+  }
+});
+
+test('§9.4 the full path keeps rows, numbers and errors aligned in a ; file with quoted values and CRLF', () => {
+  const text =
+    'LOAN_ACCOUNT_NUMBER;installment_number;due_date;installment_amount;principal_amount;interest_amount;remaining_principal;payment_status;Extra\r\n' +
+    '"ln-1";1;20240115;"100,50";80;20,5;0;O;x\r\n' +
+    '\r\n' +
+    'ln-1;2;20240215;100;80;20;0;b;"multi\r\nline"\r\n' +
+    'ln-1;02;20240315;100;80;20;0;B;\r\n';
+  const rows = runCsv('payment_plan', 'RETAIL', text, new Set(['LN-1']));
+  assert.deepEqual(
+    rows.map((r) => [r.row, codes(r)]),
+    [
+      [1, ['payment_date:REQUIRED']],
+      [2, []],
+      [3, ['installment_number:DUPLICATE']],
+    ],
+  );
+  assert.deepEqual(rows[1].values, ['LN-1', '2', '2024-02-15', '100.00', '80.00', '20.00', '0.00', '0.00', null, '0.00', 'PENDING', '0']);
 });

@@ -116,7 +116,7 @@ export default function Settings() {
                 {t('settings.newKey')}
               </p>
               <div class="input-with-button">
-                <input id="new-key" class="input mono" readonly value={newKey()!} aria-describedby="new-key-warning" onFocus={(e) => e.currentTarget.select()} />
+                <input id="new-key" class="input mono" readonly aria-labelledby="new-key-label" value={newKey()!} aria-describedby="new-key-warning" onFocus={(e) => e.currentTarget.select()} />
                 <CopyButton text={newKey()!} targetId="new-key" />
               </div>
               <p id="new-key-warning" class="notice notice-warn">
