@@ -68,7 +68,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     PORT: String(await freePort()),
     TEMPORAL_TASK_QUEUE: `bench-${tenantId}`,
     TEMPORAL_METRICS_PORT: String(await freePort()),
-    RATE_LIMIT_PER_MINUTE: '100000000',
+    RATE_LIMIT_PER_MINUTE: '1000000',
   });
   try {
     const h = { authorization: `Api-Key ${apiKey}` };

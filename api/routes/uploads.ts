@@ -55,18 +55,43 @@ uploads.put('/:loan_type/:file_type', async (c) => {
     throw new AppError('FILE_TOO_LARGE', `The file exceeds the upload limit of ${s.config.uploadMaxBytes} bytes.`, { limit_bytes: s.config.uploadMaxBytes });
   }
   const tenantId = c.get('auth').tenantId;
-  const body = c.req.raw.body;
+  const reader = c.req.raw.body?.getReader();
+  let received = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const r = await reader!.read();
+      if (r.done) return;
+      received += r.value.byteLength;
+      yield r.value;
+    }
+  }
   const labels = { tenant: tenantId, loan_type: loanType, file_type: fileType };
-  const meta = await stageUpload(s.redis.staging, {
-    tenantId,
-    loanType,
-    fileType,
-    originalName: (c.req.header('x-file-name') ?? `${fileType}.csv`).slice(0, 255),
-    body: body ? (body as unknown as AsyncIterable<Uint8Array>) : emptyBody(),
-    maxBytes: s.config.uploadMaxBytes,
-    ttlSeconds: s.config.stagingTtlSeconds,
-    onBytes: (n) => s.metrics.uploadBytes.inc(labels, n),
-  });
+  let meta;
+  try {
+    meta = await stageUpload(s.redis.staging, {
+      tenantId,
+      loanType,
+      fileType,
+      originalName: (c.req.header('x-file-name') ?? `${fileType}.csv`).slice(0, 255),
+      body: reader ? counted() : emptyBody(),
+      maxBytes: s.config.uploadMaxBytes,
+      ttlSeconds: s.config.stagingTtlSeconds,
+      onBytes: (n) => s.metrics.uploadBytes.inc(labels, n),
+    });
+  } catch (err) {
+    // §7: size wins over any failure in the body. A streamed (chunked) body can fail early in the header; read on
+    // (discarding) until its end or the limit, so the answer does not depend on whether a length was declared.
+    if (reader && err instanceof AppError && err.status === 422) {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        received += r.value.byteLength;
+        if (received > s.config.uploadMaxBytes) {
+          await reader.cancel().catch(() => {});
+          throw new AppError('FILE_TOO_LARGE', `The file exceeds the upload limit of ${s.config.uploadMaxBytes} bytes.`, { limit_bytes: s.config.uploadMaxBytes });
+        }
+      }
+    }
+    throw err;
+  }
   c.get('log').info('upload staged', { tenantId, loanType, fileType, rows: meta.rows, bytes: meta.bytes });
   return c.json(
     { tenant_id: tenantId, loan_type: loanType, file_type: fileType, rows: meta.rows, bytes: meta.bytes, sha256: meta.sha256, warnings: meta.warnings },

@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, loopbackOnly, screenshot, tmpDir } from './fixtures.ts';
+import { ensureWebBuilt, launchBrowser, loopbackOnly, screenshot, SCREENSHOTS, tmpDir } from './fixtures.ts';
+import { COLUMNS, isUsed } from '../../domain/columns.ts';
 import { generateFiles } from '../../domain/generator.ts';
 import type { Platform } from '../../server/platform.ts';
 
@@ -29,10 +30,30 @@ const pageErrors: string[] = [];
 let refused: string[] = [];
 const T = { timeout: 20_000 };
 
+/** Polls an async condition (the UI updates asynchronously; playwright-core has no expect()). */
+async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await page.waitForTimeout(100);
+  }
+}
+
 async function api(pathname: string, key: string): Promise<number> {
   const r = await fetch(baseUrl + pathname, { headers: { authorization: `Api-Key ${key}` } });
   await r.body?.cancel();
   return r.status;
+}
+
+/** Compares non-negative decimal strings without floats. */
+function cmpDecimal(a: string, b: string): number {
+  const [ai, af = ''] = a.split('.');
+  const [bi, bf = ''] = b.split('.');
+  if (ai.length !== bi.length) return ai.length - bi.length;
+  const w = Math.max(af.length, bf.length);
+  const x = ai + af.padEnd(w, '0');
+  const y = bi + bf.padEnd(w, '0');
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 const heading = (name: string | RegExp, level = 1) => page.getByRole('heading', { name, level });
@@ -108,6 +129,7 @@ describe('findata web app', { concurrency: false }, () => {
     const rejection = creditCard.getByRole('alert');
     await rejection.waitFor(T);
     assert.match(await rejection.innerText(), /Rejected[\s\S]*lacks required columns: .*customer_type/);
+    await screenshot(page, 'upload-rejected');
 
     await page.getByLabel('Credits file (Retail)').setInputFiles(files.credit);
     await creditCard.getByText('Accepted').waitFor(T);
@@ -131,7 +153,8 @@ describe('findata web app', { concurrency: false }, () => {
     // Sample the live view every 150 ms until the outcome shows.
     const seen = new Set<string>();
     const values: number[] = [];
-    let shotRunning = false;
+    let shot: Buffer | null = null;
+    let goodShot = false;
     const deadline = Date.now() + 90_000;
     for (;;) {
       if (await page.getByRole('heading', { name: 'Outcome' }).isVisible()) break;
@@ -141,13 +164,19 @@ describe('findata web app', { concurrency: false }, () => {
         if (v !== null) values.push(Number(v));
         const step = await page.getByTestId('current-step').innerText().catch(() => '');
         if (step) seen.add(step);
-        if (!shotRunning && (await page.getByRole('heading', { name: 'In progress' }).isVisible())) {
-          shotRunning = true;
-          await screenshot(page, 'sync-running');
+        // Keep the first live frame, replaced by one taken mid-validation when we catch it.
+        const mid = v !== null && Number(v) >= 10 && Number(v) <= 90;
+        if ((!shot || (mid && !goodShot)) && (await page.getByRole('heading', { name: 'In progress' }).isVisible())) {
+          shot = await page.screenshot({ fullPage: true });
+          goodShot = mid;
         }
       }
       assert.ok(Date.now() < deadline, 'the sync did not finish in 90 s');
       await page.waitForTimeout(150);
+    }
+    if (shot) {
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      fs.writeFileSync(path.join(SCREENSHOTS, 'sync-running.png'), shot);
     }
     const badge = page.locator('.page-subtitle .badge');
     assert.equal((await badge.innerText()).trim(), 'Success');
@@ -176,10 +205,11 @@ describe('findata web app', { concurrency: false }, () => {
     const firstCode = options.find((o) => o !== 'All')!;
     await codeSelect.selectOption({ label: firstCode });
     await page.waitForURL(/code=/);
-    await page.waitForFunction(() => !document.querySelector('.table.is-loading'));
     const label = firstCode.replace(/\s*\(.*\)$/, '');
-    const codes = await table.locator('tbody .code-tag').allInnerTexts();
-    assert.ok(codes.length > 0 && codes.every((c) => c === label), `filtered by ${label}: ${codes.join(',')}`);
+    await until(`only ${label} errors listed`, async () => {
+      const codes = await table.locator('tbody .code-tag').allInnerTexts();
+      return codes.length > 0 && codes.every((c) => c === label);
+    });
     await screenshot(page, 'errors');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Failed records (CSV)' }).first().click()]);
@@ -207,16 +237,27 @@ describe('findata web app', { concurrency: false }, () => {
     await page.waitForURL(/sort=original_amount/);
     await page.locator('th[aria-sort="ascending"]').waitFor();
     await page.waitForFunction(() => !document.querySelector('.table.is-loading'));
-    const amounts = (await table.locator('tbody tr td:nth-child(7)').allInnerTexts()).map((s) => s.trim());
+    const amountCol = COLUMNS.credit.filter((c) => isUsed(c, 'RETAIL')).findIndex((c) => c.name === 'original_amount') + 1;
+    let amounts: string[] = [];
+    await until('rows sorted by original amount', async () => {
+      amounts = (await table.locator(`tbody tr td:nth-child(${amountCol})`).allInnerTexts()).map((s) => s.trim());
+      return amounts.length === 25 && amounts.every((a, i) => i === 0 || cmpDecimal(amounts[i - 1], a) <= 0);
+    });
     assert.ok(amounts.every((a) => /^\d+\.\d{2}$/.test(a)), `money shown as exact decimal strings: ${amounts.slice(0, 3)}`);
 
     const filters = page.locator('summary', { hasText: 'Filters' });
     await filters.click();
-    await page.getByRole('group', { name: 'Currency' }).getByLabel('USD').check();
-    await page.waitForURL(/currency=USD/);
-    await page.getByRole('button', { name: /Remove filter Currency USD/ }).waitFor();
+    await page.getByRole('group', { name: 'Loan status' }).getByLabel('RESTRUCTURED').check();
+    await page.waitForURL(/loan_status=RESTRUCTURED/);
+    await page.getByRole('button', { name: /Remove filter Loan status RESTRUCTURED/ }).waitFor();
     await filters.click();
-    await page.waitForFunction(() => !document.querySelector('.table.is-loading'));
+    const statusCol = COLUMNS.credit.filter((c) => isUsed(c, 'RETAIL')).findIndex((c) => c.name === 'loan_status') + 1;
+    await until('only RESTRUCTURED loans listed', async () => {
+      const cells = await table.locator(`tbody tr td:nth-child(${statusCol})`).allInnerTexts();
+      return cells.length > 0 && cells.every((c) => c.trim() === 'RESTRUCTURED');
+    });
+    const filtered = Number(/of ([\d,]+)/.exec(await pager.locator('.pager-info').innerText())![1].replace(/,/g, ''));
+    assert.ok(filtered > 0 && filtered < total, `the filter narrows the rows: ${filtered} of ${total}`);
     await screenshot(page, 'data');
   });
 

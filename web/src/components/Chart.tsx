@@ -19,7 +19,7 @@ import {
   type ChartType,
 } from 'chart.js';
 import { createEffect, For, onCleanup, onMount, Show } from 'solid-js';
-import { t } from '../lib/i18n.ts';
+import { intlLocale, t } from '../lib/i18n.ts';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend, Filler);
 Chart.defaults.font.family = "Inter, 'Segoe UI', system-ui, -apple-system, Roboto, 'Helvetica Neue', Arial, sans-serif";
@@ -63,6 +63,7 @@ export function ChartView<T extends ChartType>(props: {
       options: {
         responsive: true,
         maintainAspectRatio: false,
+        locale: intlLocale(),
         animation: reducedMotion() ? false : { duration: 300 },
         ...(props.options ?? {}),
       } as ChartOptions<T>,
@@ -73,7 +74,8 @@ export function ChartView<T extends ChartType>(props: {
     const options = props.options;
     if (!chart) return;
     chart.data = data;
-    if (options) chart.options = { responsive: true, maintainAspectRatio: false, animation: reducedMotion() ? false : { duration: 300 }, ...options } as ChartOptions<T>;
+    const locale = intlLocale();
+    chart.options = { responsive: true, maintainAspectRatio: false, locale, animation: reducedMotion() ? false : { duration: 300 }, ...(options ?? {}) } as ChartOptions<T>;
     chart.update();
   });
   onCleanup(() => chart?.destroy());

@@ -13,9 +13,9 @@ const [toasts, setToasts] = createSignal<Toast[]>([]);
 const [announcement, setAnnouncement] = createSignal('');
 let seq = 0;
 
-export function toast(text: string, tone: Toast['tone'] = 'info', ms = 5000): void {
+export function toast(text: string, tone: Toast['tone'] = 'info', ms = 4000): void {
   const id = ++seq;
-  setToasts((list) => [...list.slice(-3), { id, text, tone }]);
+  setToasts((list) => [...list.slice(-2), { id, text, tone }]);
   setTimeout(() => dismiss(id), ms);
 }
 function dismiss(id: number): void {

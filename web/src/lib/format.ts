@@ -91,3 +91,31 @@ export function intervalText(s: number): string {
   if (s % 60 === 0) return `${s / 60} ${t('unit.min')}`;
   return `${s} ${t('unit.s')}`;
 }
+
+/**
+ * Rounds a decimal string half away from zero to `digits` fractional digits using string arithmetic only
+ * (amounts are never turned into floats). Non-decimal input is returned unchanged.
+ */
+export function roundDecimal(value: string, digits: number): string {
+  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(value.trim());
+  if (!m) return value;
+  const [, sign, int, frac = ''] = m;
+  if (frac.length <= digits) return value;
+  const keep = int + frac.slice(0, digits);
+  let out = keep;
+  if (frac.charCodeAt(digits) >= 53 /* '5' */) {
+    const d = out.split('');
+    let i = d.length - 1;
+    for (; i >= 0; i--) {
+      if (d[i] === '9') d[i] = '0';
+      else {
+        d[i] = String(Number(d[i]) + 1);
+        break;
+      }
+    }
+    out = (i < 0 ? '1' : '') + d.join('');
+  }
+  const intLen = out.length - digits;
+  const res = digits ? `${out.slice(0, intLen)}.${out.slice(intLen)}` : out;
+  return /^0*\.?0*$/.test(res.replace('.', '')) ? res : sign + res;
+}

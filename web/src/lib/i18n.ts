@@ -338,6 +338,13 @@ const en = {
   'settings.updated': 'updated {when}',
   'settings.disabled': 'Off',
 
+  'summary.success': 'Written — {files}.',
+  'summary.invalid': '{n} invalid rows are kept as failed records.',
+  'summary.removed': '{n} payment rows of loans no longer in the credit file were removed.',
+  'summary.aborted': 'Aborted: {invalid} of {total} rows are invalid ({rate} > 50%). The warehouse keeps its previous data; fix the files and upload them again.',
+  'summary.nothing': 'Nothing to sync: there were no pending uploads.',
+  'summary.filePart': '{file}: {n} rows',
+
   // API error codes (error envelope) — details are interpolated
   'apiError.UNAUTHORIZED': 'You are not signed in, or your session ended.',
   'apiError.FORBIDDEN': 'You do not have access to this resource.',
@@ -687,6 +694,13 @@ const tr: Record<MessageKey, string> = {
   'settings.updated': 'güncelleme {when}',
   'settings.disabled': 'Kapalı',
 
+  'summary.success': 'Yazıldı — {files}.',
+  'summary.invalid': '{n} geçersiz satır hatalı kayıt olarak saklandı.',
+  'summary.removed': 'Kredi dosyasında artık bulunmayan kredilerin {n} ödeme satırı silindi.',
+  'summary.aborted': 'Durduruldu: {total} satırın {invalid} tanesi geçersiz ({rate} > %50). Veri ambarı önceki verisini korur; dosyaları düzeltip yeniden yükleyin.',
+  'summary.nothing': 'Senkronize edilecek bir şey yoktu: bekleyen yükleme yok.',
+  'summary.filePart': '{file}: {n} satır',
+
   'apiError.UNAUTHORIZED': 'Giriş yapmadınız veya oturumunuz sona erdi.',
   'apiError.FORBIDDEN': 'Bu kaynağa erişim yetkiniz yok.',
   'apiError.CSRF_FAILED': 'Sayfa güncel değil. Sayfayı yenileyip tekrar deneyin.',
@@ -809,6 +823,40 @@ export const stepLabel = (s: string) => (has(`step.${s}`) ? t(`step.${s}` as Mes
 export function colLabel(name: string): string {
   if (lang() === 'tr' && TR_COLUMNS[name]) return TR_COLUMNS[name];
   return EN_COLUMNS[name] ?? name;
+}
+
+type SyncLogLike = {
+  status: string;
+  files: Partial<Record<FileType, { rows_total: number; rows_invalid: number } | undefined>>;
+  rows_written: Record<string, number>;
+  rows_removed: { payment_plan: number };
+  error_rate: number;
+  message: string;
+};
+
+/**
+ * A localized one-line outcome of a finished sync, built from its counts (the server's message is English).
+ * FAILED syncs keep the server's message: it carries the technical reason.
+ */
+export function syncSummary(l: SyncLogLike): string {
+  const nf = new Intl.NumberFormat(intlLocale());
+  const fts = (['credit', 'payment_plan'] as const).filter((ft) => l.files[ft]);
+  if (l.status === 'PENDING' || l.status === 'RUNNING') return '';
+  if (l.status === 'FAILED') return l.message;
+  if (fts.length === 0) return l.message ? t('summary.nothing') : '';
+  const total = fts.reduce((n, ft) => n + (l.files[ft]?.rows_total ?? 0), 0);
+  const invalid = fts.reduce((n, ft) => n + (l.files[ft]?.rows_invalid ?? 0), 0);
+  if (l.status === 'ABORTED') {
+    const rate = new Intl.NumberFormat(intlLocale(), { style: 'percent', maximumFractionDigits: 1 }).format(l.error_rate);
+    return t('summary.aborted', { invalid: nf.format(invalid), total: nf.format(total), rate });
+  }
+  const parts = fts.map((ft) => t('summary.filePart', { file: ftLabel(ft), n: nf.format(l.rows_written[ft] ?? 0) })).join(', ');
+  let s = t('summary.success', { files: parts });
+  if (invalid) s += ` ${t('summary.invalid', { n: nf.format(invalid) })}`;
+  if (l.rows_removed.payment_plan) s += ` ${t('summary.removed', { n: nf.format(l.rows_removed.payment_plan) })}`;
+  const cleanup = l.message.indexOf('Clean-up failed');
+  if (cleanup >= 0) s += ` ${l.message.slice(cleanup)}`;
+  return s;
 }
 
 function detailVars(e: ApiError): Record<string, string> {

@@ -2,7 +2,7 @@
 import { createMemo, createResource, For, onCleanup, Show } from 'solid-js';
 import { FILE_TYPES, LOAN_TYPES, type LoanType } from '../../../domain/columns.ts';
 import { api, isActiveStatus, type SyncLog } from '../lib/api.ts';
-import { ftLabel, lang, ltLabel, t } from '../lib/i18n.ts';
+import { ftLabel, lang, ltLabel, syncSummary, t } from '../lib/i18n.ts';
 import { displayFileName, fmtBytes, fmtDateTime, fmtInt, fmtPct, fmtRelative, fmtShortDateTime, intervalText } from '../lib/format.ts';
 import { A, Async, EmptyState, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { ChartView, COLORS } from '../components/Chart.tsx';
@@ -62,6 +62,7 @@ export default function Dashboard() {
             data: items.map(sumRows),
             backgroundColor: items.map((l) => (l.status === 'FAILED' ? COLORS.danger : l.status === 'ABORTED' ? COLORS.warning : COLORS.primarySoft)),
             borderRadius: 4,
+            maxBarThickness: 36,
             yAxisID: 'y',
             order: 2,
           },
@@ -145,8 +146,8 @@ export default function Dashboard() {
                             <dd class="stat-hint">{t(`trigger.${log()!.trigger}`)}</dd>
                           </div>
                         </dl>
-                        <Show when={log()!.message}>
-                          <p class="card-message">{log()!.message}</p>
+                        <Show when={syncSummary(log()!)}>
+                          <p class="card-message">{syncSummary(log()!)}</p>
                         </Show>
                         <div class="card-foot">
                           <A href={`/syncs/${log()!.sync_id}`} class="link-strong">

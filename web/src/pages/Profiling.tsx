@@ -3,7 +3,7 @@ import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
 import { COLUMNS, FILE_TYPES, isUsed, LOAN_TYPES, type FileType, type LoanType } from '../../../domain/columns.ts';
 import { api, type ColumnProfile } from '../lib/api.ts';
 import { colLabel, ftLabel, lang, ltLabel, t } from '../lib/i18n.ts';
-import { fmtDate, fmtDateTime, fmtInt, fmtNum, fmtPct } from '../lib/format.ts';
+import { fmtCompact, fmtDate, fmtDateTime, fmtInt, fmtNum, fmtPct, roundDecimal } from '../lib/format.ts';
 import { queryParam, setQuery } from '../lib/router.ts';
 import { A, Async, EmptyState, PageHeader, Segmented, Stat } from '../components/ui.tsx';
 import { ChartView, COLORS } from '../components/Chart.tsx';
@@ -80,7 +80,10 @@ export default function Profiling() {
 function ColumnCard(props: { col: ColumnProfile; rows: number }) {
   const c = () => props.col;
   const isDate = () => c().type === 'date';
-  const binLabel = (from: number, to: number) => (isDate() ? `${fmtDate(from)} – ${fmtDate(to)}` : `${fmtNum(from)} – ${fmtNum(to)}`);
+  /** Axis/bin labels: dates, rates as percentages (stored as fractions), large numbers compact. */
+  const fmtBin = (x: number, short: boolean) =>
+    isDate() ? fmtDate(x) : c().type === 'percent' ? fmtPct(x, 2) : short && Math.abs(x) >= 10_000 ? fmtCompact(x) : fmtNum(x);
+  const binLabel = (from: number, to: number) => `${fmtBin(from, false)} – ${fmtBin(to, false)}`;
   const chart = createMemo(() => {
     lang();
     if (c().histogram && c().histogram!.length) {
@@ -88,7 +91,7 @@ function ColumnCard(props: { col: ColumnProfile; rows: number }) {
       return {
         kind: 'hist' as const,
         labels: h.map((b) => binLabel(b.from, b.to)),
-        short: h.map((b) => (isDate() ? fmtDate(b.from) : fmtNum(b.from))),
+        short: h.map((b) => fmtBin(b.from, true)),
         values: h.map((b) => b.count),
       };
     }
@@ -137,7 +140,7 @@ function ColumnCard(props: { col: ColumnProfile; rows: number }) {
           <div>
             <dt>{t('profiling.mean')}</dt>
             <dd class="mono-num truncate" title={c().mean ?? ''}>
-              {c().mean ?? '—'}
+              {c().mean ? roundDecimal(c().mean!, c().type === 'money' ? 2 : c().type === 'percent' ? 6 : 2) : '—'}
             </dd>
           </div>
         </Show>

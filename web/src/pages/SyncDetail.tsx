@@ -5,7 +5,7 @@
 import { createMemo, createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { FILE_TYPES, type FileType } from '../../../domain/columns.ts';
 import { api, isActiveStatus, type SyncLog, type SyncProgress } from '../lib/api.ts';
-import { errorMessage, ftLabel, ltLabel, phaseLabel, stepLabel, t } from '../lib/i18n.ts';
+import { errorMessage, ftLabel, ltLabel, phaseLabel, stepLabel, syncSummary, t } from '../lib/i18n.ts';
 import { durationBetween, fmtDateTime, fmtDuration, fmtInt, fmtPct, fmtTime, shortId } from '../lib/format.ts';
 import { A, Async, PageHeader, ProgressBar, Stat, StatusBadge } from '../components/ui.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -80,7 +80,7 @@ export default function SyncDetail(props: { params: { id: string } }) {
             title={t('detail.title', { lt: ltLabel(l().loan_type) })}
             subtitle={
               <>
-                <StatusBadge status={l().status} /> {t(`trigger.${l().trigger}`)} · {fmtDateTime(l().started_at)} · <span class="mono">{shortId(l().sync_id)}</span>
+                <StatusBadge status={running() && progress() ? progress()!.status : l().status} /> {t(`trigger.${l().trigger}`)} · {fmtDateTime(l().started_at)} · <span class="mono">{shortId(l().sync_id)}</span>
               </>
             }
             actions={
@@ -190,8 +190,8 @@ function Outcome(props: { log: SyncLog; progress: SyncProgress | null }) {
           <StatusBadge status={l().status} />
         </div>
         <ProgressBar label={t('detail.progressAria')} value={1} tone={tone() === 'warn' ? 'warning' : tone() === 'success' ? 'success' : 'danger'} text={t('detail.completed', { status: t(`status.${l().status}`) })} size="sm" />
-        <Show when={l().message}>
-          <p class="outcome-message">{l().message}</p>
+        <Show when={syncSummary(l())}>
+          <p class="outcome-message">{syncSummary(l())}</p>
         </Show>
         <dl class="stats stats-5">
           <Stat label={t('common.rows')} value={fmtInt(total())} />
