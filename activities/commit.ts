@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { faultPoint, type ActivityDeps } from './deps.ts';
 import { FACT_TABLE, STAGING_TABLE, type FileType, type LoanType } from '../domain/columns.ts';
 import { BACKUP_TABLE, qualified } from '../lib/warehouse.ts';
+import { keys } from '../lib/keys.ts';
 
 interface CommitInput {
   tenantId: string;
@@ -9,7 +10,7 @@ interface CommitInput {
   syncId: string;
 }
 
-const snapshotKey = (i: CommitInput) => `extbank_commit:${i.tenantId}:${i.loanType}:${i.syncId}`;
+const snapshotKey = (i: CommitInput) => keys.commitSnapshot(i.tenantId, i.loanType, i.syncId);
 
 export function createCommitActivities(deps: ActivityDeps) {
   const wh = deps.warehouse;

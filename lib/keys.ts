@@ -22,6 +22,8 @@ export const keys = {
   claimed: (t: string, lt: LoanType, ft: FileType, syncId: string) => triple(`${base(t, lt, ft)}:sync:${syncId}`),
   /** failed rows of one sync (spec §8: kept 72 h). Suffixed by sync id so each sync's rows stay downloadable. */
   failed: (t: string, lt: LoanType, ft: FileType, syncId: string) => `extbank_failed:${t}:${lt}:${ft}:${syncId}`,
+  /** which fact partitions a sync's commit snapshotted (for roll back); deleted by the sync's clean-up */
+  commitSnapshot: (t: string, lt: LoanType, syncId: string) => `extbank_commit:${t}:${lt}:${syncId}`,
   cache: {
     syncConfigs: (t: string) => `findata:${t}:sync_configs`,
     syncLogsRecent: (t: string, limit: number) => `findata:${t}:sync_logs:recent:${limit}`,

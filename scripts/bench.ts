@@ -62,6 +62,8 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
   await migratePublic(db);
   const tenantId = `bench_${Date.now().toString(36)}`;
   const { apiKey } = await createTenantService(db).create(tenantId, 'Benchmark Bank');
+  // Only the manual sync below may run: the schedule would sync the first file while the second uploads.
+  await db.query(`UPDATE "${tenantId}".sync_configs SET enabled = false`);
   await db.end();
   const child = await startChild({
     DATA_DIR: dataDir,
@@ -84,6 +86,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     }
     const upload = (performance.now() - t0) / 1000;
     const start = await fetch(`${child.url}/api/sync/`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ loan_type: 'RETAIL' }) });
+    if (start.status !== 202) throw new Error(`sync start: ${start.status} ${await start.text()}`);
     const { sync_id } = (await start.json()) as { sync_id: string };
     let progress: any;
     let logRow: any;
