@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { AppEnv, ApiServices } from './services.ts';
 import { requestId } from './middleware/request-id.ts';
 import { httpMetrics } from './middleware/metrics.ts';
-import { buildOpenApi } from './openapi.ts';
+import { buildOpenApi, doc } from './openapi.ts';
 import { AppError } from '../lib/errors.ts';
 import { health } from './routes/health.ts';
 import { uploads } from './routes/uploads.ts';
@@ -55,6 +55,13 @@ export function createApp(services: ApiServices) {
   let openapi: Record<string, unknown> | null = null;
   app.get('/api/openapi.json', (c) => c.json((openapi ??= buildOpenApi())));
   // Unprotected on the app port, like most exporters; keep the port private (docs/OPERATIONS.md).
+  doc({
+    method: 'get',
+    path: '/metrics',
+    tag: 'operations',
+    summary: 'Prometheus metrics (text format). No auth on the app port: keep the port private (docs/OPERATIONS.md).',
+    responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
+  });
   app.get('/metrics', async (c) => c.text(await services.metrics.registry.metrics(), 200, { 'content-type': services.metrics.registry.contentType }));
   app.all('/api/*', (c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
 

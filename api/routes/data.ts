@@ -13,6 +13,8 @@ export const data = new Hono<AppEnv>({ strict: false });
 data.use('*', requireAuth());
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+/** A real calendar date: Date.parse accepts 2024-02-30 (and the warehouse would read it as 2024-03-01). */
+const isCalendarDate = (s: string) => DATE_RE.test(s) && !Number.isNaN(Date.parse(s)) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 
 doc({
   method: 'get',
@@ -59,7 +61,7 @@ data.get('/', async (c) => {
       for (const [suffix, op] of [['_from', '>='], ['_to', '<=']] as const) {
         const val = raw[col.name + suffix];
         if (val === undefined) continue;
-        if (!DATE_RE.test(val) || Number.isNaN(Date.parse(val))) throw new AppError('VALIDATION_FAILED', `${col.name}${suffix}: must be a date YYYY-MM-DD`, { field: col.name + suffix });
+        if (!isCalendarDate(val)) throw new AppError('VALIDATION_FAILED', `${col.name}${suffix}: must be a date YYYY-MM-DD`, { field: col.name + suffix });
         params[`f${n}`] = val;
         where.push(`\`${col.name}\` ${op} {f${n}:Date32}`);
         n++;

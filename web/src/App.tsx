@@ -1,5 +1,5 @@
 /** App shell: session gate, navigation, routes (lazy pages, one ErrorBoundary each), focus management. */
-import { createEffect, createMemo, createSignal, ErrorBoundary, For, lazy, on, onMount, Show, type Component } from 'solid-js';
+import { createEffect, createMemo, createSignal, ErrorBoundary, For, lazy, on, onCleanup, onMount, Show, type Component } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
 import { lang, t, type MessageKey } from './lib/i18n.ts';
 import { location, match } from './lib/router.ts';
@@ -114,6 +114,16 @@ function Shell() {
       requestAnimationFrame(focus);
     }),
   );
+
+  // The tablet menu closes with Escape, returning focus to its button.
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'Escape' && menuOpen()) {
+      setMenuOpen(false);
+      document.querySelector<HTMLButtonElement>('.menu-btn')?.focus();
+    }
+  };
+  document.addEventListener('keydown', onKey);
+  onCleanup(() => document.removeEventListener('keydown', onKey));
 
   // No Suspense boundary (resources refetch in place); instead fetch every page's chunk once the shell is up.
   onMount(() => setTimeout(() => PAGES.forEach((p) => void p.preload()), 300));
