@@ -49,6 +49,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The web app is served from web/dist: build it when missing or older than its sources.
+if [[ ! -f web/dist/index.html ]] || [[ -n "$(find web/src web/index.html web/vite.config.ts -newer web/dist/index.html -print -quit 2>/dev/null)" ]]; then
+  echo "findata: building the web app…" >&2
+  npm run --silent build:web >&2
+fi
+
 env_lines="$(bash "$SERVICES" up)"
 eval "$env_lines"
 

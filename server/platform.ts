@@ -62,7 +62,8 @@ let runtimeInstalled = false;
 function installTemporalRuntime(config: Config, metrics: boolean): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const level = ({ debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const)[config.logLevel];
+  // The SDK's INFO level prints the whole webpack module list at every start: keep it for LOG_LEVEL=debug.
+  const level = ({ debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' } as const)[config.logLevel];
   Runtime.install({
     logger: new DefaultLogger(level),
     ...(metrics
