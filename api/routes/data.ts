@@ -36,6 +36,7 @@ data.get('/', async (c) => {
   const all = warehouseColumns(ft);
   const byName = new Map(all.map((x) => [x.name, x]));
   const selected = q.columns ? q.columns.split(',').map((x) => x.trim()).filter(Boolean) : all.map((x) => x.name);
+  if (selected.length === 0) throw new AppError('VALIDATION_FAILED', 'columns: name at least one column (or leave it out for all)', { field: 'columns' });
   for (const name of selected) if (!byName.has(name)) throw new AppError('VALIDATION_FAILED', `columns: unknown column "${name}"`, { field: 'columns' });
   let sortCol = 'loan_account_number';
   let sortDir = 'ASC';
@@ -51,6 +52,7 @@ data.get('/', async (c) => {
   for (const col of COLUMNS[ft]) {
     if (col.type === 'code' && raw[col.name] !== undefined) {
       const values = raw[col.name].split(',').map((x) => x.trim()).filter(Boolean);
+      if (values.length === 0) continue; // `currency=` (an empty form field) is no filter
       // Accept codes or labels: I or INDIVIDUAL.
       const labels = values.map((x) => String(col.codes?.[asciiUpper(x)] ?? asciiUpper(x)));
       params[`f${n}`] = labels;

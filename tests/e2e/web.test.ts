@@ -6,7 +6,8 @@
  *
  *   node --import tsx --test tests/e2e/web.test.ts          (services from scripts/services.sh in the env)
  *   E2E_BASE_URL=http://127.0.0.1:3999 E2E_API_KEY=sk_live_… node --import tsx --test tests/e2e/web.test.ts
- *                                                           (against an already running server)
+ *                                                           (against a running server: use a fresh tenant
+ *                                                            whose scheduled syncs are off)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureWebBuilt, launchBrowser, loopbackOnly, screenshot, SCREENSHOTS, tmpDir } from './fixtures.ts';
 import { COLUMNS, isUsed } from '../../domain/columns.ts';
-import { generateFiles } from '../../domain/generator.ts';
+import { generateFiles, type Summary } from '../../domain/generator.ts';
 import type { Platform } from '../../server/platform.ts';
 
 let platform: Platform | null = null;
@@ -25,6 +26,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let files: { credit: string; payment_plan: string; bad: string };
+let truth: Summary;
 let syncId = '';
 const pageErrors: string[] = [];
 let refused: string[] = [];
@@ -56,12 +58,16 @@ function cmpDecimal(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+const fmt = (n: number) => n.toLocaleString('en-GB');
+
 const heading = (name: string | RegExp, level = 1) => page.getByRole('heading', { name, level });
 const nav = (name: string) => page.getByRole('navigation', { name: /Main|Ana menü/ }).getByRole('link', { name, exact: true });
 
 before(async () => {
+  const t0 = Date.now();
+  const lap = (what: string) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // Build first: the platform serves web/dist only if it exists when it starts.
-  ensureWebBuilt();
+  if (ensureWebBuilt().built) lap('web app built');
   if (process.env.E2E_BASE_URL && process.env.E2E_API_KEY) {
     baseUrl = process.env.E2E_BASE_URL;
     apiKey = process.env.E2E_API_KEY;
@@ -69,12 +75,16 @@ before(async () => {
     const { startTestPlatform, uniqueTenantId } = await import('../helpers/platform.ts');
     platform = await startTestPlatform();
     baseUrl = platform.url!;
-    ({ apiKey } = await platform.tenants.create(uniqueTenantId('web'), 'Anadolu Test Bankası'));
+    const tenantId = uniqueTenantId('web');
+    ({ apiKey } = await platform.tenants.create(tenantId, 'Anadolu Test Bankası'));
+    // Pause the tenant's 60-second schedule: a scheduled sync must not claim the uploads before "Sync now".
+    await platform.sync!.ensureSchedule(tenantId, false, 60);
   }
+  lap('platform ready');
   assert.match(new URL(baseUrl).hostname, /^(127\.0\.0\.1|localhost|\[::1\])$/, 'the e2e test only talks to loopback addresses');
 
   const dir = tmpDir('findata-e2e-');
-  await generateFiles({ loanType: 'RETAIL', credits: 2500, outDir: dir, errorRate: 0.06, seed: 20250630 });
+  truth = await generateFiles({ loanType: 'RETAIL', credits: 1500, outDir: dir, errorRate: 0.06, seed: 20250630 });
   const bad = path.join(dir, 'kredi_eksik_sütun.csv');
   fs.writeFileSync(bad, 'loan_account_number,customer_id\nL1,C1\n');
   files = { credit: path.join(dir, 'credit.csv'), payment_plan: path.join(dir, 'payment_plan.csv'), bad };
@@ -85,11 +95,14 @@ before(async () => {
   page.setDefaultTimeout(15_000);
   refused = await loopbackOnly(page);
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  lap('browser ready');
 });
 
 after(async () => {
+  const t0 = Date.now();
   await browser?.close().catch(() => {});
   await platform?.close();
+  console.log(`# teardown: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
 describe('findata web app', { concurrency: false }, () => {
@@ -133,7 +146,7 @@ describe('findata web app', { concurrency: false }, () => {
 
     await page.getByLabel('Credits file (Retail)').setInputFiles(files.credit);
     await creditCard.getByText('Accepted').waitFor(T);
-    assert.match(await creditCard.innerText(), /2,500 rows/);
+    assert.match(await creditCard.innerText(), new RegExp(`${fmt(truth.files.credit.rows)} rows`));
     await page.getByLabel('Payment plan file (Retail)').setInputFiles(files.payment_plan);
     const planCard = page.getByRole('region', { name: 'Payment plan' });
     await planCard.getByText('Accepted').waitFor(T);
@@ -188,7 +201,7 @@ describe('findata web app', { concurrency: false }, () => {
     assert.match((await temporal.getAttribute('href')) ?? '', /\/namespaces\/[^/]+\/workflows\/sync-/);
     assert.equal(await temporal.getAttribute('target'), '_blank');
     const files = page.getByRole('table', { name: 'Counts per file' });
-    assert.match(await files.innerText(), /Credits\s+2,500/);
+    assert.match(await files.innerText(), new RegExp(`Credits\\s+${fmt(truth.files.credit.rows)}\\s+${fmt(truth.files.credit.rows - truth.files.credit.invalid_rows)}`));
     assert.equal(await page.evaluate(() => (window as unknown as Record<string, number>).__noReload), 42, 'no full page reload');
     await screenshot(page, 'sync-detail');
   });
@@ -226,7 +239,7 @@ describe('findata web app', { concurrency: false }, () => {
     const pager = page.getByRole('navigation', { name: 'Data pages' });
     const info = await pager.locator('.pager-info').innerText();
     const total = Number(/of ([\d,]+)/.exec(info)![1].replace(/,/g, ''));
-    assert.ok(total > 2000 && total < 2500, `valid credits in the warehouse: ${total}`);
+    assert.equal(total, truth.files.credit.rows - truth.files.credit.invalid_rows, 'the valid credits are in the warehouse');
     const firstBefore = await table.locator('tbody tr').first().locator('td').first().innerText();
     await pager.getByRole('button', { name: 'Next' }).click();
     await pager.getByText(/^26–50 of/).waitFor();

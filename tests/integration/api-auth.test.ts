@@ -71,6 +71,7 @@ function assertError(r: Res, status: number, code: string, what = ''): void {
   assert.equal(r.json.error.code, code, `${what} code`);
   assert.equal(typeof r.json.error.message, 'string');
   assert.ok(r.json.error.message.length > 0);
+  assert.ok(r.headers['x-request-id'], `${what} has an X-Request-Id header`);
   assert.equal(r.json.error.requestId, r.headers['x-request-id'], `${what} requestId in body equals X-Request-Id`);
   assert.doesNotMatch(r.text, /\bat .+\.(ts|js):\d+|\n\s+at /, `${what} no stack trace`);
 }
@@ -146,6 +147,10 @@ describe('API keys', () => {
     const ok = await call('GET', '/api/tenant', { key: t.key });
     assert.equal(ok.status, 200, 'the same key, well-formed, works');
     assert.equal(ok.json.id, t.id);
+    // The scheme is case-insensitive (RFC 9110 §11.1) and may be followed by more than one space.
+    for (const value of [`api-key ${t.key}`, `API-KEY ${t.key}`, `Api-Key   ${t.key}`]) {
+      assert.equal((await call('GET', '/api/tenant', { headers: { authorization: value } })).status, 200, value.slice(0, 10));
+    }
   });
 
   test('an unknown key of the right format is 401', async () => {

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import http from 'node:http';
 import { apiClient, startTestPlatform, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
 import type { Platform } from '../../server/platform.ts';
 
@@ -232,6 +233,29 @@ describe('sync logs', () => {
   });
 });
 
+describe('sync configurations', () => {
+  test('one configuration per loan type with pending counts; one by id; unknown ids 404; PATCH validates', async () => {
+    const { status, body } = await api.json('/api/sync/configs/');
+    assert.equal(status, 200);
+    assert.deepEqual(body.map((c: any) => c.loan_type).sort(), ['COMMERCIAL', 'RETAIL']);
+    for (const c of body) {
+      for (const k of ['id', 'tenant_id', 'loan_type', 'enabled', 'interval_seconds', 'pending']) assert.ok(k in c, k);
+      assert.equal(c.tenant_id, tenantId);
+      assert.deepEqual(c.pending, { credit: 0, payment_plan: 0 }, 'the syncs consumed the uploads');
+    }
+    const one = await api.json(`/api/sync/configs/${body[0].id}/`);
+    assert.deepEqual(one.body, body[0]);
+    for (const id of ['0', '424242', 'abc', '-1', '1.5']) assertEnvelope((await api.json(`/api/sync/configs/${id}/`)).status, (await api.json(`/api/sync/configs/${id}/`)).body, 404, 'NOT_FOUND', id);
+    const patched = await api.send('PATCH', `/api/sync/configs/${body[0].id}/`, { interval_seconds: 3600 });
+    assert.equal(patched.status, 200);
+    assert.equal(((await patched.json()) as any).interval_seconds, 3600);
+    assert.equal((await api.json(`/api/sync/configs/${body[0].id}/`)).body.interval_seconds, 3600, 'the cached list was refreshed');
+    const restored = await api.send('PATCH', `/api/sync/configs/${body[0].id}/`, { interval_seconds: body[0].interval_seconds });
+    assert.equal(restored.status, 200);
+    await p.sync!.ensureSchedule(tenantId, false, 60);
+  });
+});
+
 describe('validation errors', () => {
   test('{total, limit, offset, items:[{file_type,row,field,code,message,value}]} with the raw values', async () => {
     const { status, body } = await api.json(`/api/sync/logs/${sync1.sync_id}/errors/`);
@@ -432,6 +456,8 @@ describe('data', () => {
     assert.deepEqual(await lans('collateral_type=MORTGAGE,V'), ['V02', 'V03']);
     assert.deepEqual(await lans('currency=TRY&loan_status=K'), ['V04']);
     assert.deepEqual(await lans('currency=XXX'), []);
+    assert.equal((await lans('currency=')).length, 8, 'an empty filter (a blank form field) filters nothing');
+    assert.equal((await lans('currency=%20,')).length, 8);
   });
 
   test('date ranges (_from/_to, inclusive) filter every date column', async () => {
@@ -447,6 +473,9 @@ describe('data', () => {
   test('bad data queries are 400 (unknown column in columns or sort, bad dates, bad paging, bad types), never 500', async () => {
     for (const q of [
       'columns=nope',
+      'columns=,',
+      'columns=%20',
+      'disbursement_date_from=',
       'columns=loan_account_number,nope',
       'columns=loan_account_number`,1',
       'sort=nope',
@@ -515,6 +544,16 @@ describe('profiling', () => {
     const bsmv = VALID.filter((r) => r.bsmv_rate !== '').reduce((s, r) => s + percentScaled8(r.bsmv_rate), 0n);
     assert.equal(scaled(col(body, 'bsmv_rate').sum, 8), bsmv);
     assert.equal(Number(col(body, 'installment_count').sum), VALID.reduce((s, r) => s + Number(r.installment_count), 0));
+  });
+
+  test('a loan type without warehouse data profiles as row_count 0 with null figures (the aborted sync wrote nothing)', async () => {
+    const { status, body } = await api.json('/api/profiling/?loan_type=COMMERCIAL');
+    assert.equal(status, 200);
+    assert.equal(body.row_count, 0);
+    const amount = col(body, 'original_amount');
+    assert.deepEqual([amount.min, amount.max, amount.sum, amount.mean], [null, null, null, null]);
+    const d = await api.json('/api/data/?loan_type=COMMERCIAL&file_type=payment_plan');
+    assert.deepEqual([d.status, d.body.total, d.body.items], [200, 0, []]);
   });
 
   test('bad profiling queries are 400; another tenant_id is 403', async () => {
@@ -630,16 +669,17 @@ describe('robustness', () => {
   test('malformed or non-object JSON bodies are 400 with the envelope, never 500', async () => {
     const bodies = ['{', '{"loan_type": "RETAIL"', 'nope', '[1,2', '"\\u12"', '{"loan_type": RETAIL}'];
     const configId = (await api.json('/api/sync/configs/')).body[0].id;
-    for (const [method, path] of [
-      ['POST', '/api/sync/'],
-      ['PATCH', `/api/sync/configs/${configId}/`],
-      ['POST', '/api/session'],
+    for (const [method, path, ...wrong] of [
+      ['POST', '/api/sync/', '{}', '{"loan_type": 5}', '{"loan_type": "MORTGAGE"}', '{"loan_type": null}'],
+      ['PATCH', `/api/sync/configs/${configId}/`, '{"enabled": "yes"}', '{"interval_seconds": 1}', '{"interval_seconds": 5.5}', '{"interval_seconds": "60"}'],
+      ['POST', '/api/session', '{}', '{"api_key": ["x"]}', '{"api_key": null}'],
     ]) {
       for (const b of bodies) {
         const r = await fetch(p.url + path, { method, headers: { authorization: `Api-Key ${key}`, 'content-type': 'application/json' }, body: b });
         assertEnvelope(r.status, await r.json(), 400, 'BAD_REQUEST', `${method} ${path} ${b}`);
       }
-      for (const b of ['null', '[]', '"RETAIL"', '42', '{"loan_type": 5}', '{"enabled": "yes", "interval_seconds": 1}', '{"api_key": ["x"]}']) {
+      // Well-formed JSON that is not an object, or has wrong types: 400 as well.
+      for (const b of ['null', '[]', '[{"loan_type": "RETAIL"}]', '"RETAIL"', '42', 'true', ...wrong]) {
         const r = await fetch(p.url + path, { method, headers: { authorization: `Api-Key ${key}`, 'content-type': 'application/json' }, body: b });
         const body = await r.json();
         assertEnvelope(r.status, body, 400, undefined, `${method} ${path} ${b}`);
@@ -647,6 +687,48 @@ describe('robustness', () => {
     }
     const huge = await fetch(`${p.url}/api/sync/`, { method: 'POST', headers: { authorization: `Api-Key ${key}`, 'content-type': 'application/json' }, body: `{"loan_type":"${'R'.repeat(100_000)}"}` });
     assertEnvelope(huge.status, await huge.json(), 400, undefined, 'oversized JSON');
+  });
+
+  test('an oversized JSON body is refused as soon as it passes the limit, without being buffered (also unauthenticated sign-in)', async () => {
+    const u = new URL(`${p.url}/api/session`);
+    // Declared: 3 GB announced, a few bytes sent. The answer must not wait for the rest.
+    const declared = await new Promise<{ status: number; body: any } | 'timeout'>((resolve) => {
+      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '3000000000' } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on('error', () => {});
+      req.write('{"api_key":"');
+      setTimeout(() => {
+        resolve('timeout');
+        req.destroy();
+      }, 5000);
+    });
+    assert.notEqual(declared, 'timeout', 'answered without waiting for 3 GB');
+    if (declared !== 'timeout') assertEnvelope(declared.status, declared.body, 400, 'BAD_REQUEST', 'declared 3 GB');
+    // Streamed: chunks keep coming; the answer arrives once the limit is passed, long before the client is done.
+    const streamed = await new Promise<{ status: number; sentAtAnswer: number }>((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        answered = true;
+        resolve({ status: res.statusCode!, sentAtAnswer: sent });
+        res.resume();
+        req.destroy();
+      });
+      req.on('error', (err) => (answered ? undefined : reject(err)));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        if (answered || sent >= 32 * 1024 * 1024) return void (answered || req.end());
+        sent += chunk.length;
+        req.write(chunk, () => setTimeout(pump, 2));
+      };
+      req.write('{"api_key":"', pump);
+    });
+    assert.equal(streamed.status, 400);
+    assert.ok(streamed.sentAtAnswer < 4 * 1024 * 1024, `answered after ${streamed.sentAtAnswer} bytes of 32 MiB`);
+    assert.equal((await fetch(`${p.url}/api/health`)).status, 200, 'the server is fine');
   });
 
   test('unknown routes and ids are 404 with the envelope; no response body carries a stack trace', async () => {
@@ -671,15 +753,22 @@ describe('robustness', () => {
     assertEnvelope(noKey.status, await noKey.json(), 404, 'NOT_FOUND', 'unknown route without a key');
   });
 
-  test('a second manual sync right after the first finished is accepted, not 409 (the first is only closing)', async () => {
-    // Also the set-up for the cache test below: a new RETAIL credit file replaces the partition.
+  test('a manual sync started the moment the previous log turns final is accepted, not 409 (the previous one is only closing)', async () => {
     const snapshot = await api.json('/api/profiling/?loan_type=RETAIL');
     assert.equal(snapshot.body.row_count, 8);
-    for (let i = 0; i < 3; i++) {
+    let syncId: string | null = null;
+    for (let round = 0; round < 3; round++) {
       assert.equal((await api.upload('RETAIL', 'payment_plan', [PAY_HEADER, PAYMENTS[0]].join('\n'))).status, 201);
-      const log = await startSync('RETAIL');
-      assert.equal(log.status, 'SUCCESS', log.message);
+      const r = await api.send('POST', '/api/sync/', { loan_type: 'RETAIL' });
+      assert.equal(r.status, 202, `round ${round}: ${await r.clone().text()}`);
+      if (syncId) assert.equal((await waitForSync(p.url!, key, syncId)).status, 'SUCCESS');
+      syncId = ((await r.json()) as any).sync_id as string;
+      // Poll closely (5 ms), so the next start lands right when this log turns final.
+      for (let log: any = {}; !['SUCCESS', 'ABORTED', 'FAILED'].includes(log.status); await new Promise((res) => setTimeout(res, 5))) {
+        log = (await api.json(`/api/sync/logs/${syncId}/`)).body;
+      }
     }
+    assert.equal((await waitForSync(p.url!, key, syncId!)).status, 'SUCCESS');
   });
 });
 

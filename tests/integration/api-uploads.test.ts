@@ -101,6 +101,7 @@ function assertRejected(r: Res, status: number, code: string, what = ''): any {
   assert.equal(r.status, status, `${what}: ${r.text}`);
   assert.equal(r.json?.error?.code, code, `${what}: ${r.text}`);
   assert.equal(typeof r.json.error.message, 'string');
+  assert.ok(r.headers['x-request-id'], 'X-Request-Id on the rejection');
   assert.equal(r.json.error.requestId, r.headers['x-request-id']);
   assert.doesNotMatch(r.text, /\n\s+at /, 'no stack trace');
   return r.json.error;

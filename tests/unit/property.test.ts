@@ -26,7 +26,16 @@ import { FileLevelError } from '../../domain/file-errors.ts';
 import { RowValidator, bindHeader, type ValidatedRow } from '../../domain/validate.ts';
 
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
-const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(SEED !== undefined ? { seed: SEED } : {}) });
+/**
+ * includeErrorInReport: the assertion message is in the failure report. interruptAfterTimeLimit bounds a run (and the
+ * shrinking of a failure, which for fc.gen() values can otherwise take minutes) on a slow machine.
+ */
+const params = (numRuns: number): fc.Parameters<unknown> => ({
+  numRuns,
+  includeErrorInReport: true,
+  interruptAfterTimeLimit: 25_000,
+  ...(SEED !== undefined ? { seed: SEED } : {}),
+});
 
 const DELIMS = [',', ';', '|', '\t'] as const;
 const CODE_SET = new Set<string>(ERROR_CODES);
@@ -114,7 +123,7 @@ function assertRowInvariants(v: ValidatedRow, row: CsvRow, fileType: FileType): 
 }
 
 /** Runs a whole document through parser + bindHeader + validator; records where any throw came from. */
-function pipeline(doc: Uint8Array, fileType: FileType, loanType: LoanType, cuts: number[], references: Set<string> | undefined = new Set(['L1', 'ABC'])) {
+function pipeline(doc: Uint8Array, fileType: FileType, loanType: LoanType, cuts: number[], references: Set<string> = new Set(['L1', 'ABC'])) {
   let stage = 'none';
   let validator: RowValidator | null = null;
   const results: { row: CsvRow; v: ValidatedRow }[] = [];
@@ -242,6 +251,42 @@ function outToScaled(out: string, scale: number): bigint {
   return BigInt(m[1] + (m[2] ?? '').padEnd(scale, '0'));
 }
 
+/**
+ * Random choices inside fc.gen(). fc.gen() memoizes one arbitrary per distinct (builder, arguments) pair and finds
+ * them with a linear deep-equality scan, so every choice goes through a few fixed builders (no per-call ranges).
+ */
+const natArb = fc.nat({ max: 0x7fffffff });
+const natB = () => natArb;
+const modeArb = fc.nat({ max: 15 });
+const modeB = () => modeArb;
+const bigArb = fc.bigInt({ min: 0n, max: 2n ** 128n });
+const bigB = () => bigArb;
+const smallBigArb = fc.bigInt({ min: 0n, max: 1_000_000n });
+const smallBigB = () => smallBigArb;
+const boolB = () => fc.boolean();
+/** An integer in [lo, hi], biased to the bounds. */
+function int(g: fc.GeneratorValue, lo: number, hi: number): number {
+  if (hi <= lo) return lo;
+  const m = g(modeB);
+  if (m === 0) return lo;
+  if (m === 1) return hi;
+  return lo + (g(natB) % (hi - lo + 1));
+}
+const pick = <T,>(g: fc.GeneratorValue, arr: readonly T[]): T => arr[int(g, 0, arr.length - 1)];
+const coin = (g: fc.GeneratorValue) => g(boolB);
+/** A BigInt in [lo, hi]: the bounds, values near them, small values and uniform ones. */
+function big(g: fc.GeneratorValue, lo: bigint, hi: bigint): bigint {
+  if (hi <= lo) return lo;
+  const span = hi - lo + 1n;
+  const m = g(modeB);
+  if (m === 0) return lo;
+  if (m === 1) return hi;
+  if (m === 2) return hi - (g(smallBigB) % span);
+  if (m <= 7) return lo + (g(smallBigB) % span);
+  return lo + (g(bigB) % span);
+}
+const junkB = () => junkField;
+
 /** Code points that are not control characters (§9.13) and not JS trim white space: safe at the ends of a value. */
 const textUnit: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('"', ',', ';', '|', "'", '=', '+', '@', '-', 'İ', 'ı', 'ş', 'Ç', 'é', '😀', '\\', 'a', 'Z', '0', ' ', '\u00a0', '\u2028', '\u0085') },
@@ -254,34 +299,45 @@ const validText = (s: string) => {
   return cps.length >= 1 && cps.length <= 32 && !cps.some((ch) => isControl(ch.codePointAt(0)!));
 };
 
+const textBuilders = new Map<number, () => fc.Arbitrary<string>>();
+function textArb(maxLength: number): () => fc.Arbitrary<string> {
+  let b = textBuilders.get(maxLength);
+  if (!b) {
+    const arb = fc.string({ unit: textUnit, minLength: 1, maxLength }).filter(validText);
+    b = () => arb;
+    textBuilders.set(maxLength, b);
+  }
+  return b;
+}
+
 /** Random ASCII case (§9.2). */
 const randomCase = (g: fc.GeneratorValue, s: string) =>
-  [...s].map((ch) => (/[a-z]/i.test(ch) && g(fc.boolean) ? (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase()) : ch)).join('');
+  [...s].map((ch) => (/[a-z]/i.test(ch) && coin(g) ? (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase()) : ch)).join('');
 
 function genMoney(g: fc.GeneratorValue, col: ColumnDef, delimiter: string, upper: bigint | null): Cell {
   let lo = scaled(col.min ?? '0', 2);
   if (col.minExclusive) lo += 1n;
   let hi = scaled(col.max!, 2);
   if (upper !== null && upper < hi) hi = upper;
-  const cents = g(fc.bigInt, { min: lo, max: hi });
-  const int = cents / 100n;
+  const cents = big(g, lo, hi);
+  const whole = cents / 100n;
   const frac = cents % 100n;
   const forms = frac === 0n ? ['', '0', '00'] : frac % 10n === 0n ? [String(frac / 10n), String(frac).padStart(2, '0')] : [String(frac).padStart(2, '0')];
-  const f = g(fc.constantFrom, ...forms);
-  const sep = delimiter === ';' && g(fc.boolean) ? ',' : '.';
-  const sign = cents === 0n && g(fc.boolean) ? '-' : '';
-  const raw = sign + '0'.repeat(g(fc.integer, { min: 0, max: 3 })) + int.toString() + (f ? sep + f : '');
+  const f = pick(g, forms);
+  const sep = delimiter === ';' && coin(g) ? ',' : '.';
+  const sign = cents === 0n && coin(g) ? '-' : '';
+  const raw = sign + '0'.repeat(int(g, 0, 3)) + whole.toString() + (f ? sep + f : '');
   return { raw, expected: fixedText(cents, 2), num: cents };
 }
 
 function genPercent(g: fc.GeneratorValue, col: ColumnDef, delimiter: string): Cell {
-  const v6 = g(fc.bigInt, { min: scaled(col.min ?? '0', 6), max: scaled(col.max!, 6) });
-  const int = v6 / 1_000_000n;
+  const v6 = big(g, scaled(col.min ?? '0', 6), scaled(col.max!, 6));
+  const whole = v6 / 1_000_000n;
   const frac6 = (v6 % 1_000_000n).toString().padStart(6, '0');
   const minimal = frac6.replace(/0+$/, '');
-  const digits = g(fc.integer, { min: minimal.length, max: 6 });
-  const sep = delimiter === ';' && g(fc.boolean) ? ',' : '.';
-  const raw = '0'.repeat(g(fc.integer, { min: 0, max: 2 })) + int.toString() + (digits > 0 ? sep + frac6.slice(0, digits) : '');
+  const digits = int(g, minimal.length, 6);
+  const sep = delimiter === ';' && coin(g) ? ',' : '.';
+  const raw = '0'.repeat(int(g, 0, 2)) + whole.toString() + (digits > 0 ? sep + frac6.slice(0, digits) : '');
   // §5: greater than 1 → a percentage, divided by 100; 0..1 inclusive is a fraction already. At scale 8 exactly.
   const scaled8 = v6 > 1_000_000n ? v6 : v6 * 100n;
   return { raw, expected: canonicalText(scaled8, 8), num: v6 };
@@ -289,21 +345,36 @@ function genPercent(g: fc.GeneratorValue, col: ColumnDef, delimiter: string): Ce
 
 function genInt(g: fc.GeneratorValue, col: ColumnDef, upper: bigint | null): Cell {
   let value: bigint;
-  if (col.allowed) value = BigInt(g(fc.constantFrom, ...col.allowed));
+  if (col.allowed) value = BigInt(pick(g, col.allowed));
   else {
     const lo = BigInt(col.min ?? '0');
     let hi = col.max !== undefined ? BigInt(col.max) : 100_000n;
     if (upper !== null && upper < hi) hi = upper;
-    value = g(fc.bigInt, { min: lo, max: hi });
+    value = big(g, lo, hi);
   }
-  const sign = value === 0n && g(fc.boolean) ? '-' : '';
-  return { raw: sign + '0'.repeat(g(fc.integer, { min: 0, max: 3 })) + value.toString(), expected: value.toString(), num: value };
+  const sign = value === 0n && coin(g) ? '-' : '';
+  return { raw: sign + '0'.repeat(int(g, 0, 3)) + value.toString(), expected: value.toString(), num: value };
 }
 
 function genDate(g: fc.GeneratorValue, col: ColumnDef, lower: bigint | null): Cell {
   const lo = Math.max(dayOf(col.min!), lower === null ? -Infinity : Number(lower));
-  const day = g(fc.integer, { min: lo, max: dayOf(col.max!) });
+  const day = int(g, lo, dayOf(col.max!));
   return { raw: ymd(day), expected: iso(day), num: BigInt(day) };
+}
+
+/**
+ * One builder per pattern column: fc.gen() memoizes arbitraries by builder and arguments, and compares RegExp
+ * arguments as equal, so g(fc.stringMatching, re) would reuse the first column's pattern for every column.
+ */
+const patternBuilders = new Map<ColumnDef, () => fc.Arbitrary<string>>();
+function patternArb(col: ColumnDef): () => fc.Arbitrary<string> {
+  let b = patternBuilders.get(col);
+  if (!b) {
+    const arb = fc.stringMatching(col.pattern!);
+    b = () => arb;
+    patternBuilders.set(col, b);
+  }
+  return b;
 }
 
 function genCell(g: fc.GeneratorValue, col: ColumnDef, delimiter: string, row: Map<string, Cell>): Cell {
@@ -319,15 +390,15 @@ function genCell(g: fc.GeneratorValue, col: ColumnDef, delimiter: string, row: M
     case 'date':
       return genDate(g, col, col.gteColumn ? bound : null);
     case 'code': {
-      const code = g(fc.constantFrom, ...Object.keys(col.codes!));
+      const code = pick(g, Object.keys(col.codes!));
       return { raw: randomCase(g, code), expected: String(col.codes![code]) };
     }
     case 'string': {
       if (col.pattern) {
-        const raw = g(fc.stringMatching, col.pattern);
+        const raw = g(patternArb(col));
         return { raw, expected: col.upper ? asciiUpperRef(raw) : raw };
       }
-      const raw = g(() => fc.string({ unit: textUnit, minLength: 1, maxLength: col.maxLength! }).filter(validText));
+      const raw = g(textArb(col.maxLength!));
       const t = raw.trim();
       return { raw: t, expected: col.upper ? asciiUpperRef(t) : t };
     }
@@ -350,22 +421,26 @@ interface ValidDoc {
 }
 
 const validDoc: fc.Arbitrary<ValidDoc> = fc.gen().map((g) => {
-  const fileType = g(fc.constantFrom, ...FILE_TYPES);
-  const loanType = g(fc.constantFrom, ...LOAN_TYPES);
-  const delimiter = g(fc.constantFrom, ...DELIMS);
+  const fileType = pick(g, FILE_TYPES);
+  const loanType = pick(g, LOAN_TYPES);
+  const delimiter = pick(g, DELIMS);
   const cols = COLUMNS[fileType];
   // Header: every required column, optional ones at random, unused ones (junk values) and unknown extras at random.
-  const inHeader = cols.map((c) => isRequired(c, loanType) || g(fc.integer, { min: 0, max: 9 }) < 8);
-  const extras = g(fc.integer, { min: 0, max: 2 });
+  const inHeader = cols.map((c) => isRequired(c, loanType) || int(g, 0, 9) < 8);
+  const extras = int(g, 0, 2);
   type HeaderItem = { k: number } | { extra: number };
   const items: HeaderItem[] = [...cols.map((_, k) => ({ k })).filter((x) => inHeader[x.k]), ...Array.from({ length: extras }, (_, i) => ({ extra: i }))];
-  const order = g(fc.shuffledSubarray, items, { minLength: items.length, maxLength: items.length });
+  const order = [...items];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = int(g, 0, i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
   const headerNames = order.map((it) => {
     const name = 'k' in it ? cols[it.k].name : `x_extra_${it.extra}`;
-    return g(fc.constantFrom, '', ' ', '  ') + randomCase(g, name) + g(fc.constantFrom, '', ' ');
+    return pick(g, ['', ' ', '  ']) + randomCase(g, name) + pick(g, ['', ' ']);
   });
 
-  const nRows = g(fc.integer, { min: 1, max: 12 });
+  const nRows = int(g, 1, 12);
   const expected: (string | null)[][] = [];
   const cellsOut: Cell[][] = [];
   const lines: string[] = [];
@@ -377,9 +452,9 @@ const validDoc: fc.Arbitrary<ValidDoc> = fc.gen().map((g) => {
     for (let k = 0; k < cols.length; k++) {
       const col = cols[k];
       let cell: Cell;
-      if (!isUsed(col, loanType)) cell = { raw: g(() => junkField), expected: null };
+      if (!isUsed(col, loanType)) cell = { raw: g(junkB), expected: null };
       else if (!inHeader[k]) cell = { raw: '', expected: null };
-      else if (!isRequired(col, loanType) && g(fc.integer, { min: 0, max: 4 }) === 0) cell = { raw: g(fc.constantFrom, ...MISSING), expected: null };
+      else if (!isRequired(col, loanType) && int(g, 0, 4) === 0) cell = { raw: pick(g, MISSING), expected: null };
       else cell = genCell(g, col, delimiter, row);
       if (cell.num === undefined && cell.expected === null && isUsed(col, loanType) && col.defaultWhenMissing !== undefined) {
         // Missing optional with a default: stored as the default in canonical form (§4).
@@ -392,14 +467,14 @@ const validDoc: fc.Arbitrary<ValidDoc> = fc.gen().map((g) => {
     const lan = row.get('loan_account_number')!;
     if (fileType === 'credit') {
       for (let attempt = 0; loans.has(lan.expected!); attempt++) {
-        lan.raw = `Q${r}x${attempt}`;
+        lan.raw = `Q${r}X${attempt}`;
         lan.expected = lan.raw;
       }
       loans.add(lan.expected!);
     } else {
       const inst = row.get('installment_number')!;
       for (let attempt = 0; payKeys.has(`${lan.expected}|${inst.expected}`); attempt++) {
-        lan.raw = `P${r}x${attempt}`;
+        lan.raw = `P${r}X${attempt}`;
         lan.expected = lan.raw;
       }
       payKeys.add(`${lan.expected}|${inst.expected}`);
@@ -417,7 +492,7 @@ const validDoc: fc.Arbitrary<ValidDoc> = fc.gen().map((g) => {
         Object.assign(cells[k], fresh);
       } else {
         const others = Object.keys(cols[condK].codes!).filter((c) => !rw.codes.includes(c));
-        const code = g(fc.constantFrom, ...others);
+        const code = pick(g, others);
         condCell.raw = code;
         condCell.expected = String(cols[condK].codes![code]);
       }
@@ -425,37 +500,38 @@ const validDoc: fc.Arbitrary<ValidDoc> = fc.gen().map((g) => {
     expected.push(cells.map((c) => c.expected));
     cellsOut.push(cells);
     const fields = order.map((it) => {
-      const raw = 'k' in it ? cells[it.k].raw : g(() => junkField);
-      const pad = 'k' in it && cells[it.k].raw.trim() !== '' ? g(fc.constantFrom, ...PADS) : '';
-      return pad + raw + (pad ? g(fc.constantFrom, ...PADS) : '');
+      const raw = 'k' in it ? cells[it.k].raw : g(junkB);
+      const pad = 'k' in it && cells[it.k].raw.trim() !== '' ? pick(g, PADS) : '';
+      return pad + raw + (pad ? pick(g, PADS) : '');
     });
     lines.push(
       fields
         .map((f) => {
           const must = f.includes('"') || f.includes(delimiter) || f.includes('\r') || f.includes('\n');
-          return must || g(fc.integer, { min: 0, max: 5 }) === 0 ? `"${f.replace(/"/g, '""')}"` : f;
+          return must || int(g, 0, 5) === 0 ? `"${f.replace(/"/g, '""')}"` : f;
         })
         .join(delimiter),
     );
   }
   // Blank lines are skipped (§9.5): empty or white space without TAB in a TAB file.
-  const blank = () => g(fc.constantFrom, '', ' ', '  ', delimiter === '\t' ? ' ' : '\t', '\u00a0');
-  let text = g(fc.boolean) ? '\ufeff' : '';
+  const blank = () => pick(g, ['', ' ', '  ', delimiter === '\t' ? ' ' : '\t', '\u00a0']);
+  let text = coin(g) ? '\ufeff' : '';
   // Before the header a line holding a TAB is never blank (§9.5, it would be a TAB header): spaces only there.
-  if (g(fc.integer, { min: 0, max: 4 }) === 0) text += g(fc.constantFrom, '', ' ', '\u00a0 ') + '\n';
+  if (int(g, 0, 4) === 0) text += pick(g, ['', ' ', '\u00a0 ']) + '\n';
   text += headerNames.join(delimiter);
   for (const line of lines) {
-    text += g(fc.constantFrom, '\n', '\r\n');
-    if (g(fc.integer, { min: 0, max: 5 }) === 0) text += blank() + g(fc.constantFrom, '\n', '\r\n');
+    text += pick(g, ['\n', '\r\n']);
+    if (int(g, 0, 5) === 0) text += blank() + pick(g, ['\n', '\r\n']);
     text += line;
   }
-  if (g(fc.boolean)) text += g(fc.constantFrom, '\n', '\r\n');
+  if (coin(g)) text += pick(g, ['\n', '\r\n']);
   return { fileType, loanType, delimiter, bytes: Buffer.from(text, 'utf8'), expected, cells: cellsOut };
 });
 
 // ---------------------------------------------------------------- 1. robustness
 
 test('property: arbitrary rows through parser + bindHeader + validator never throw; only FileLevelError, only from push/end', () => {
+  const seen = { rows: 0, valid: 0, fieldErrors: 0, fileErrors: 0 };
   const docArb = fc.record({
     fileType: fc.constantFrom(...FILE_TYPES),
     loanType: fc.constantFrom(...LOAN_TYPES),
@@ -489,6 +565,10 @@ test('property: arbitrary rows through parser + bindHeader + validator never thr
         if (thrownIn === 'bindHeader') assert.ok(['MISSING_COLUMNS', 'DUPLICATE_COLUMNS'].includes(thrown.code));
       }
       for (const { row, v } of results) assertRowInvariants(v, row, d.fileType);
+      seen.rows += results.length;
+      seen.valid += results.filter((r) => r.v.errors.length === 0).length;
+      seen.fieldErrors += results.reduce((n, r) => n + r.v.errors.filter((e) => e.field !== '_row').length, 0);
+      if (thrown) seen.fileErrors++;
       if (validator) {
         assert.equal(validator.counts.total, results.length);
         assert.equal(validator.counts.invalid, results.filter((r) => r.v.errors.length > 0).length);
@@ -496,6 +576,10 @@ test('property: arbitrary rows through parser + bindHeader + validator never thr
     }),
     params(400),
   );
+  // The generator really reaches the validator: many rows, field-level errors, some file-level errors.
+  assert.ok(seen.rows > 1000, `rows validated: ${seen.rows}`);
+  assert.ok(seen.fieldErrors > 1000, `field errors: ${seen.fieldErrors}`);
+  assert.ok(seen.fileErrors > 10, `file-level errors: ${seen.fileErrors}`);
 });
 
 test('property: arbitrary bytes (binary garbage) only ever raise FileLevelError from the parser', () => {
@@ -609,11 +693,16 @@ test('property: INVALID_ENCODING exactly when Node’s isUtf8 refuses the body, 
 // ---------------------------------------------------------------- 3. exact normalization of valid rows
 
 test('property: rows generated valid from columns.ts have zero errors and normalize exactly (ISO dates, 2-decimal money, §5 percent via BigInt)', () => {
+  const seen = { rows: 0, percentOver1: 0, percentFraction: 0, decimalComma: 0, tabFiles: 0 };
   fc.assert(
     fc.property(validDoc, fc.array(fc.nat(), { maxLength: 8 }), (d, rawCuts) => {
-      const { results, thrown, thrownIn } = pipeline(d.bytes, d.fileType, d.loanType, toCuts(d.bytes.length, rawCuts), undefined);
+// Payment rows reference loans that all exist (the positive CROSS_REFERENCE path).
+      const refs = new Set(d.expected.map((r) => r[0]!));
+      const { results, thrown, thrownIn } = pipeline(d.bytes, d.fileType, d.loanType, toCuts(d.bytes.length, rawCuts), refs);
       assert.equal(thrown, null, `no file-level error (${String(thrown)} in ${thrownIn})`);
       assert.equal(results.length, d.expected.length, 'one row per generated row, blank lines skipped');
+      seen.rows += results.length;
+      if (d.delimiter === '\t') seen.tabFiles++;
       const cols = COLUMNS[d.fileType];
       results.forEach(({ v }, r) => {
         assert.deepEqual(v.errors, [], `row ${r + 1} of a ${d.loanType} ${d.fileType} file (delimiter ${JSON.stringify(d.delimiter)}) is valid`);
@@ -633,6 +722,9 @@ test('property: rows generated valid from columns.ts have zero errors and normal
             const written6 = cell.num!;
             // §5: value > 1 → value / 100; else unchanged. s8 / 1e8 must equal written/1e6 (/100 when > 1).
             assert.equal(written6 > 1_000_000n ? s8 : s8 / 100n, written6, `${col.name}: ${cell.raw} → ${out}`);
+            if (written6 > 1_000_000n) seen.percentOver1++;
+            else seen.percentFraction++;
+            if (cell.raw.includes(',')) seen.decimalComma++;
             if (written6 <= 1_000_000n) assert.equal(s8 % 100n, 0n);
             assert.doesNotMatch(out, /\.[0-9]*0$/, 'percent in minimal form');
           } else if (col.type === 'date') {
@@ -642,6 +734,10 @@ test('property: rows generated valid from columns.ts have zero errors and normal
         });
       });
     }),
-    params(300),
+    params(400),
   );
+  assert.ok(seen.rows > 1000, `valid rows checked: ${seen.rows}`);
+  assert.ok(seen.percentOver1 > 100 && seen.percentFraction > 100, `both §5 branches: ${seen.percentOver1} / ${seen.percentFraction}`);
+  assert.ok(seen.decimalComma > 20, `decimal commas in ';' files: ${seen.decimalComma}`);
+  assert.ok(seen.tabFiles > 20, `TAB files: ${seen.tabFiles}`);
 });

@@ -12,6 +12,8 @@ interface Toast {
 const [toasts, setToasts] = createSignal<Toast[]>([]);
 const [announcement, setAnnouncement] = createSignal('');
 let seq = 0;
+// Notifications belong to the session that raised them.
+window.addEventListener('findata:signed-out', () => setToasts([]));
 
 export function toast(text: string, tone: Toast['tone'] = 'info', ms = 4000): void {
   const id = ++seq;

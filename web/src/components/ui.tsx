@@ -237,7 +237,7 @@ export function CopyButton(props: { text: string; label?: string; targetId?: str
     try {
       await navigator.clipboard.writeText(props.text);
     } catch {
-      const el = props.targetId ? (document.getElementById(props.targetId) as HTMLInputElement | null) : null;
+      const el = props.targetId ? (document.getElementById(props.targetId) as HTMLInputElement | HTMLTextAreaElement | null) : null;
       el?.select();
       document.execCommand?.('copy');
     }

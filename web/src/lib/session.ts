@@ -15,6 +15,7 @@ const [reason, setReason] = createSignal<'expired' | 'signed-out' | null>(null);
 export { state as sessionState, info as session, reason as signOutReason };
 
 function apply(s: SessionInfo | null): void {
+  if (!s && info()) window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
   setCsrfToken(s?.csrf_token ?? null);
   setInfo(s);
   setState(s ? 'signed-in' : 'signed-out');
@@ -44,6 +45,9 @@ export async function signIn(apiKey: string): Promise<void> {
 export async function refreshSession(): Promise<void> {
   apply(await api.session());
 }
+
+/** Fired when the session ends, so modules drop whatever tenant data they keep in memory. */
+export const SIGNED_OUT_EVENT = 'findata:signed-out';
 
 export async function signOut(): Promise<void> {
   try {

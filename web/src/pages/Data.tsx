@@ -250,7 +250,7 @@ export default function Data() {
                 />
               }
             >
-              <div class="table-scroll table-data-wrap" aria-busy={rows.loading} tabindex="0" aria-label={t('data.tableAria', { lt: ltLabel(loanType()), ft: ftLabel(fileType()) })}>
+              <div class="table-scroll table-data-wrap" role="region" aria-busy={rows.loading} tabindex="0" aria-label={t('data.tableAria', { lt: ltLabel(loanType()), ft: ftLabel(fileType()) })}>
                 <table class={`table table-data ${rows.loading ? 'is-loading' : ''}`}>
                   <caption class="sr-only">
                     {t('data.tableAria', { lt: ltLabel(loanType()), ft: ftLabel(fileType()) })}. {t('data.sortHint')}

@@ -116,7 +116,17 @@ export default function Settings() {
                 {t('settings.newKey')}
               </p>
               <div class="input-with-button">
-                <input id="new-key" class="input mono" readonly aria-labelledby="new-key-label" value={newKey()!} aria-describedby="new-key-warning" onFocus={(e) => e.currentTarget.select()} />
+                <textarea
+                  id="new-key"
+                  class="input mono key-box"
+                  readonly
+                  rows={2}
+                  spellcheck={false}
+                  aria-labelledby="new-key-label"
+                  aria-describedby="new-key-warning"
+                  value={newKey()!}
+                  onFocus={(e) => e.currentTarget.select()}
+                />
                 <CopyButton text={newKey()!} targetId="new-key" />
               </div>
               <p id="new-key-warning" class="notice notice-warn">

@@ -75,7 +75,7 @@ export default function SignIn() {
                 placeholder="sk_live_…"
                 aria-describedby={error() ? 'signin-error signin-help' : 'signin-help'}
                 aria-invalid={error() ? 'true' : undefined}
-                class="input mono"
+                class="input"
               />
               <button
                 type="button"

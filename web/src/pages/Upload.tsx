@@ -9,6 +9,7 @@ import { api, ApiError, uploadFile, type UploadHandle, type UploadResult } from 
 import { errorMessage, ftLabel, ltLabel, t, uploadRejection } from '../lib/i18n.ts';
 import { displayFileName, fmtBytes, fmtDateTime, fmtInt, fmtRelative } from '../lib/format.ts';
 import { navigate, queryParam, setQuery } from '../lib/router.ts';
+import { SIGNED_OUT_EVENT } from '../lib/session.ts';
 import { Async, EmptyState, PageHeader, ProgressBar, Segmented } from '../components/ui.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { toast } from '../components/Toasts.tsx';
@@ -27,6 +28,12 @@ interface UploadState {
 // Module-level: the last verdicts survive navigating away and back (in memory only).
 const [uploads, setUploads] = createStore<Record<string, UploadState | undefined>>({});
 const slot = (lt: LoanType, ft: FileType) => `${lt}/${ft}`;
+window.addEventListener(SIGNED_OUT_EVENT, () => {
+  for (const k of Object.keys(uploads)) {
+    uploads[k]?.handle?.abort();
+    setUploads(k, undefined);
+  }
+});
 
 export default function Upload() {
   const loanType = () => {
@@ -343,7 +350,7 @@ function FileDrop(props: { loanType: LoanType; fileType: FileType; state: Upload
                 <div>
                   <p class="verdict-title">{t('upload.rejected')}</p>
                   <p>{uploadRejection(s().error!)}</p>
-                  <Show when={s().error instanceof ApiError && (s().error as ApiError).message}>
+                  <Show when={s().error instanceof ApiError && (s().error as ApiError).message && (s().error as ApiError).message !== uploadRejection(s().error!)}>
                     <p class="muted small">
                       {t('upload.serverSaid')}: {(s().error as ApiError).message}
                     </p>
