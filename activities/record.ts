@@ -1,6 +1,6 @@
 import type { ActivityDeps } from './deps.ts';
 import type { LoanType } from '../domain/columns.ts';
-import type { SyncOutcome, SyncTrigger } from '../domain/sync-types.ts';
+import type { SyncOutcome, SyncProgress, SyncTrigger } from '../domain/sync-types.ts';
 import { FACT_TABLE, type FileType } from '../domain/columns.ts';
 import { finishLog } from '../lib/sync-logs.ts';
 import { invalidateTenantCache } from '../lib/cache-invalidation.ts';
@@ -9,13 +9,20 @@ import { withTenant } from '../lib/db.ts';
 export function createRecordActivities(deps: ActivityDeps) {
   return {
     /** Final sync log, Prometheus metrics and cache invalidation. */
-    async recordSync(input: { tenantId: string; loanType: LoanType; syncId: string; trigger: SyncTrigger; outcome: SyncOutcome }): Promise<void> {
+    async recordSync(input: {
+      tenantId: string;
+      loanType: LoanType;
+      syncId: string;
+      trigger: SyncTrigger;
+      outcome: SyncOutcome;
+      steps?: SyncProgress['steps'];
+    }): Promise<void> {
       const { tenantId, loanType, syncId, outcome } = input;
       const { rows } = await withTenant(deps.db, tenantId, (c) =>
         c.query<{ started_at: Date; status: string }>('SELECT started_at, status FROM sync_logs WHERE sync_id = $1', [syncId]),
       );
       const alreadyRecorded = rows[0] && ['SUCCESS', 'ABORTED', 'FAILED'].includes(rows[0].status);
-      await finishLog(deps.db, tenantId, syncId, outcome);
+      await finishLog(deps.db, tenantId, syncId, outcome, input.steps ?? []);
       await invalidateTenantCache(deps.cache, tenantId, syncId);
       if (alreadyRecorded) return; // a retried record must not count the sync twice
       const m = deps.metrics;

@@ -2,7 +2,7 @@
 import type { Db } from './db.ts';
 import { withTenant } from './db.ts';
 import type { FileType, LoanType } from '../domain/columns.ts';
-import type { SyncOutcome, SyncStatus, SyncTrigger } from '../domain/sync-types.ts';
+import type { SyncOutcome, SyncProgress, SyncStatus, SyncTrigger } from '../domain/sync-types.ts';
 
 export interface SyncLog {
   sync_id: string;
@@ -21,10 +21,12 @@ export interface SyncLog {
   rows_written: Record<string, number>;
   rows_removed: { payment_plan: number };
   message: string;
+  /** Step timeline of a finished sync (from the workflow); empty while it runs. */
+  steps: SyncProgress['steps'];
 }
 
 const COLS = `sync_id, loan_type, status, trigger, workflow_id, run_id, started_at, finished_at, files, error_rate,
-  errors_by_code, errors_by_field, rows_written, rows_removed, message`;
+  errors_by_code, errors_by_field, rows_written, rows_removed, message, phases`;
 
 function toLog(tenantId: string, r: Record<string, unknown>): SyncLog {
   return {
@@ -44,6 +46,7 @@ function toLog(tenantId: string, r: Record<string, unknown>): SyncLog {
     rows_written: r.rows_written as Record<string, number>,
     rows_removed: r.rows_removed as { payment_plan: number },
     message: r.message as string,
+    steps: (r.phases as SyncProgress['steps']) ?? [],
   };
 }
 
@@ -70,7 +73,7 @@ export async function markRunning(db: Db, tenantId: string, syncId: string, loan
   );
 }
 
-export async function finishLog(db: Db, tenantId: string, syncId: string, o: SyncOutcome): Promise<void> {
+export async function finishLog(db: Db, tenantId: string, syncId: string, o: SyncOutcome, steps: SyncProgress['steps'] = []): Promise<void> {
   const files: SyncLog['files'] = {};
   const byCode: Record<string, number> = {};
   const byField: Record<string, number> = {};
@@ -83,9 +86,9 @@ export async function finishLog(db: Db, tenantId: string, syncId: string, o: Syn
   await withTenant(db, tenantId, (c) =>
     c.query(
       `UPDATE sync_logs SET status = $2, finished_at = now(), files = $3, error_rate = $4, errors_by_code = $5,
-         errors_by_field = $6, rows_written = $7, rows_removed = $8, message = $9
+         errors_by_field = $6, rows_written = $7, rows_removed = $8, message = $9, phases = $10
        WHERE sync_id = $1`,
-      [syncId, o.status, files, o.errorRate, byCode, byField, written, o.rowsRemoved, o.message],
+      [syncId, o.status, files, o.errorRate, byCode, byField, written, o.rowsRemoved, o.message, JSON.stringify(steps)],
     ),
   );
 }

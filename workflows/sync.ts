@@ -154,7 +154,9 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   }
   progress.status = outcome.status;
   progress.message = outcome.message;
-  await step('recording', 'record', () => short.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome }));
+  // The timeline outlives the workflow in the sync log (the record step itself is not in it).
+  const steps = progress.steps.map((x) => ({ ...x }));
+  await step('recording', 'record', () => short.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome, steps }));
   progress.phase = 'done';
   if (outcome.status === 'FAILED') {
     // The sync is recorded; fail the execution too so operators see it in Temporal UI.

