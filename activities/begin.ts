@@ -8,6 +8,7 @@ export function createBeginActivities(deps: ActivityDeps) {
     async beginSync(input: SyncInput & { workflowId: string; runId: string }): Promise<void> {
       await markRunning(deps.db, input.tenantId, input.syncId, input.loanType, input.trigger, input.workflowId, input.runId);
       await deps.warehouse.ensureTenant(input.tenantId);
+      await deps.cache.delPattern(`findata:${input.tenantId}:sync_logs:*`);
     },
   };
 }

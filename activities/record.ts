@@ -22,6 +22,8 @@ export function createRecordActivities(deps: ActivityDeps) {
         c.query<{ started_at: Date; status: string }>('SELECT started_at, status FROM sync_logs WHERE sync_id = $1', [syncId]),
       );
       const alreadyRecorded = rows[0] && ['SUCCESS', 'ABORTED', 'FAILED'].includes(rows[0].status);
+      // Before the final status becomes visible, so a client that sees it never reads pre-sync caches.
+      await invalidateTenantCache(deps.cache, tenantId, syncId);
       await finishLog(deps.db, tenantId, syncId, outcome, input.steps ?? []);
       await invalidateTenantCache(deps.cache, tenantId, syncId);
       if (alreadyRecorded) return; // a retried record must not count the sync twice

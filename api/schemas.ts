@@ -98,6 +98,7 @@ export const SyncLog = v.object({
   rows_written: v.record(v.string(), v.number()),
   rows_removed: v.object({ payment_plan: v.number() }),
   message: v.string(),
+  steps: v.array(v.object({ name: v.string(), startedAt: v.string(), finishedAt: v.nullable(v.string()) })),
   temporal_url: v.optional(v.string()),
 });
 export const SyncLogList = v.object({ total: v.number(), limit: v.number(), offset: v.number(), items: v.array(SyncLog) });
@@ -165,4 +166,10 @@ export const TenantInfo = v.object({
   active: v.boolean(),
   created_at: v.string(),
 });
-export const RotatedKey = v.object({ tenant_id: v.string(), api_key: v.string(), api_key_prefix: v.string() });
+export const RotatedKey = v.object({
+  tenant_id: v.string(),
+  api_key: v.string(),
+  api_key_prefix: v.string(),
+  /** Only for web sessions: the session cookie was re-issued with this CSRF token. */
+  csrf_token: v.optional(v.string()),
+});

@@ -32,6 +32,15 @@ data.get('/', async (c) => {
   const q = parse(DataQuery, raw);
   const tenantId = tenantFor(c, q.tenant_id);
   const ft = q.file_type as FileType;
+  // A typo such as curency=TRY must not silently return unfiltered data.
+  const known = new Set<string>(Object.keys(DataQuery.entries));
+  for (const col of COLUMNS[ft]) {
+    if (col.type === 'code') known.add(col.name);
+    if (col.type === 'date') known.add(`${col.name}_from`).add(`${col.name}_to`);
+  }
+  for (const name of Object.keys(raw)) {
+    if (!known.has(name)) throw new AppError('VALIDATION_FAILED', `unknown query parameter "${name}" (filters exist for code and date columns of ${ft})`, { field: name });
+  }
   await s.warehouse.ensureTenant(tenantId);
   const all = warehouseColumns(ft);
   const byName = new Map(all.map((x) => [x.name, x]));

@@ -98,8 +98,8 @@ tenant.post('/rotate-key', async (c) => {
   const auth = c.get('auth');
   const { tenant: t, apiKey } = await s.tenants.rotateKey(auth.tenantId);
   // A signed-in user keeps their session, now bound to the new key.
-  if (auth.via === 'session') issueCookie(c, t.id, t.api_key_prefix);
+  const csrf = auth.via === 'session' ? issueCookie(c, t.id, t.api_key_prefix) : undefined;
   // Only the hex part of the prefix: nothing shaped like a key (sk_live_…) ever reaches the logs.
   c.get('log').info('api key rotated', { tenantId: t.id, keyId: t.api_key_prefix.replace(/^sk_live_/, '') });
-  return c.json({ tenant_id: t.id, api_key: apiKey, api_key_prefix: t.api_key_prefix });
+  return c.json({ tenant_id: t.id, api_key: apiKey, api_key_prefix: t.api_key_prefix, ...(csrf ? { csrf_token: csrf } : {}) });
 });

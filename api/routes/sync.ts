@@ -237,7 +237,7 @@ sync.get('/logs/:sync_id/progress', async (c) => {
     if (f) files[ft] = { rowsTotal: f.rows_total, rowsProcessed: f.rows_total, rowsInvalid: f.rows_invalid, errors: 0 };
   }
   const errors = Object.values(log.errors_by_code).reduce((a, b) => a + b, 0);
-  return c.json({ sync_id: log.sync_id, status: log.status, live: false, phase: log.finished_at ? 'done' : 'starting', files, errors_so_far: errors, steps: [] });
+  return c.json({ sync_id: log.sync_id, status: log.status, live: false, phase: log.finished_at ? 'done' : 'starting', files, errors_so_far: errors, steps: log.steps });
 });
 
 doc({

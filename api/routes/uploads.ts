@@ -72,7 +72,7 @@ uploads.put('/:loan_type/:file_type', async (c) => {
       tenantId,
       loanType,
       fileType,
-      originalName: (c.req.header('x-file-name') ?? `${fileType}.csv`).slice(0, 255),
+      originalName: fileName(c.req.header('x-file-name'), fileType),
       body: reader ? counted() : emptyBody(),
       maxBytes: s.config.uploadMaxBytes,
       ttlSeconds: s.config.stagingTtlSeconds,
@@ -98,6 +98,19 @@ uploads.put('/:loan_type/:file_type', async (c) => {
     201,
   );
 });
+
+/** X-File-Name may be percent-encoded (header values are Latin-1; Turkish file names are not). */
+function fileName(header: string | undefined, fileType: FileType): string {
+  if (!header) return `${fileType}.csv`;
+  let name = header;
+  try {
+    name = decodeURIComponent(header);
+  } catch {
+    /* not percent-encoded: keep as sent */
+  }
+  // Control characters have no place in a display name.
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 255) || `${fileType}.csv`;
+}
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
