@@ -61,9 +61,10 @@ export function buildOpenApi(): Record<string, unknown> {
       }
     }
     const responses: Record<string, unknown> = {};
-    const all = { ...Object.fromEntries(Object.entries(COMMON_ERRORS).map(([k, d]) => [k, { description: d }])), ...r.responses };
+    // Auth errors are common to authenticated routes only; a public route lists its own (e.g. sign-in's 401/429).
+    const common = Object.entries(COMMON_ERRORS).filter(([k]) => r.auth || !['401', '403', '429'].includes(k));
+    const all = { ...Object.fromEntries(common.map(([k, d]) => [k, { description: d }])), ...r.responses };
     for (const [status, resp] of Object.entries(all) as [string, { description: string; schema?: AnySchema; contentType?: string }][]) {
-      if (!r.auth && (status === '401' || status === '403' || status === '429')) continue;
       const isError = Number(status) >= 400;
       const schema = resp.schema ?? (isError ? ErrorEnvelope : undefined);
       responses[status] = {

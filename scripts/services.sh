@@ -266,6 +266,13 @@ cmd_install() {
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
   install_temporal
   install_npm
+  if ((with_test)) && ! command -v schemathesis >/dev/null 2>&1; then
+    # API fuzzing against the OpenAPI document (tests/integration/schemathesis.test.ts).
+    log "installing schemathesis (pip)…"
+    python3 -m pip install -q --disable-pip-version-check --no-input "schemathesis==4.32.5" >&2 ||
+      log "schemathesis could not be installed; its test will be skipped"
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash >/dev/null 2>&1 || true; fi
+  fi
 }
 
 # ------------------------------------------------------------------- postgres

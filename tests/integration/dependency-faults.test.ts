@@ -437,7 +437,7 @@ async function uploadThroughRestart(restartAfterMs: number, label: string): Prom
         yield body.subarray(off, off + piece);
         sent += Math.min(piece, body.length - off);
         await sleep(40);
-        if (!killed && sent >= (Number(process.env.KILL_AT_KIB) || 3072) * 1024) {
+        if (!killed && sent >= 3 * 1024 * 1024) {
           killed = true;
           await staging.kill9();
           setTimeout(() => void staging.start(), restartAfterMs);
