@@ -117,11 +117,23 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     invalidateAuth: (id, prefix) => invalidateAuth({ cache }, id, prefix),
   });
 
-  // Reconcile: every tenant has its warehouse database and a schedule in the right state.
-  for (const t of await tenants.list()) {
-    if (owner) await warehouse.ensureTenant(t.id);
-    await sync.ensureSchedule(t.id, t.active, await scheduleEvery(t.id));
-  }
+  // Reconcile in the background: every tenant has its warehouse database and a schedule in the right state.
+  // Nothing waits for it: syncs and reads ensure their tenant's warehouse on first use anyway.
+  const queue: Awaited<ReturnType<typeof tenants.list>> = [];
+  const reconciled = (async () => {
+    queue.push(...(await tenants.list()));
+    const one = async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        try {
+          if (owner) await warehouse.ensureTenant(t.id);
+          await sync.ensureSchedule(t.id, t.active, await scheduleEvery(t.id));
+        } catch (err) {
+          log.error('tenant reconciliation failed', { tenantId: t.id, err: String(err) });
+        }
+      }
+    };
+    await Promise.all([one(), one(), one(), one()]);
+  })();
 
   // The tenant CLI cannot open the embedded warehouse while we own it: it notifies us instead.
   let listener: pg.Client | null = null;
@@ -194,6 +206,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     http,
     url,
     async close() {
+      queue.length = 0; // stop reconciling; the next start finishes it
+      await reconciled.catch(() => {});
       if (http) await new Promise<void>((r) => http!.close(() => r()));
       if (worker) {
         if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -14,6 +14,10 @@
  *    lines/BOM) have zero errors, and normalize exactly: dates → ISO, money → exactly two decimals, percent scaled per
  *    §5 — checked against expectations computed independently with BigInt arithmetic.
  *
+ * 4. CSV downloads (api/csv.ts): any cells written with csvLine read back exactly (RFC 4180 round trip through the
+ *    product's reader), except that a cell a spreadsheet would evaluate (= + - @, TAB, CR, also after white space, and
+ *    their full-width forms) comes back prefixed with an apostrophe — and no cell read back starts a formula.
+ *
  * Seeds are random per run; a failure prints the seed and the shrunk counterexample (re-run with FC_SEED=<seed>).
  */
 import { test } from 'node:test';
@@ -24,6 +28,7 @@ import { COLUMNS, ERROR_CODES, FILE_TYPES, LOAN_TYPES, isRequired, isUsed, type 
 import { CsvParser, type CsvParserOptions, type CsvRow } from '../../domain/csv.ts';
 import { FileLevelError } from '../../domain/file-errors.ts';
 import { RowValidator, bindHeader, type ValidatedRow } from '../../domain/validate.ts';
+import { csvLine } from '../../api/csv.ts';
 
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 /**
@@ -740,4 +745,34 @@ test('property: rows generated valid from columns.ts have zero errors and normal
   assert.ok(seen.percentOver1 > 100 && seen.percentFraction > 100, `both §5 branches: ${seen.percentOver1} / ${seen.percentFraction}`);
   assert.ok(seen.decimalComma > 20, `decimal commas in ';' files: ${seen.decimalComma}`);
   assert.ok(seen.tabFiles > 20, `TAB files: ${seen.tabFiles}`);
+});
+
+// ---------------------------------------------------------------- 4. CSV downloads
+
+test('property: csvLine cells round-trip through an RFC 4180 reader; formula cells come back neutralized with a leading apostrophe', () => {
+  const DANGEROUS = /^(?:[\t\r]|\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+  const cell = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.string({ unit: fc.constantFrom(...SPECIAL_CHARS, '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'), maxLength: 10 }),
+    fc.constantFrom('=cmd|\' /C calc\'!A0', '+1', '-1', '@SUM(A1)', ' =1', '\t=1', '\r=1', '\n=1', '\u00a0=1', '＝1', "'=1", ''),
+  );
+  fc.assert(
+    fc.property(fc.array(cell, { minLength: 1, maxLength: 6 }), (cells) => {
+      const text = csvLine(cells.map((_, i) => `c${i}`)) + csvLine(cells);
+      const rows: CsvRow[] = [];
+      const parser = new CsvParser({ onHeader: () => {}, onRow: (r) => rows.push(r) });
+      parser.push(Buffer.from(text, 'utf8'));
+      parser.end();
+      assert.equal(rows.length, 1, 'one data row');
+      assert.equal(rows[0].rowError, false, 'well-formed quoting');
+      // Lone surrogates cannot be encoded in UTF-8: compare with what the bytes can carry.
+      const expected = cells.map((c) => {
+        const v = Buffer.from(c, 'utf8').toString('utf8');
+        return DANGEROUS.test(v) ? `'${v}` : v;
+      });
+      assert.deepEqual(rows[0].fields, expected);
+      for (const f of rows[0].fields) assert.ok(!DANGEROUS.test(f), `neutralized: ${JSON.stringify(f)}`);
+    }),
+    params(500),
+  );
 });
