@@ -34,7 +34,11 @@ export function createApp(services: ApiServices) {
     let e: AppError;
     if (err instanceof AppError) e = err;
     else if (err instanceof HTTPException && err.status < 500) e = new AppError(err.status === 413 ? 'FILE_TOO_LARGE' : 'BAD_REQUEST', err.message || 'Bad request');
-    else {
+    else if (c.req.raw.signal.aborted || clientGone(err)) {
+      // The client hung up mid-request (e.g. a cancelled upload): its fault, nothing to alert on.
+      (c.get('log') ?? services.log).info('client closed the request', { path: c.req.path, method: c.req.method });
+      e = new AppError('BAD_REQUEST', 'The request was interrupted by the client before it was complete.');
+    } else {
       (c.get('log') ?? services.log).error('unhandled error', { err, path: c.req.path, method: c.req.method });
       e = new AppError('INTERNAL', 'Internal error; quote the request id when reporting it.');
     }
@@ -67,6 +71,11 @@ export function createApp(services: ApiServices) {
 
   if (services.webDist) mountWeb(app, services.webDist);
   return app;
+}
+
+function clientGone(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || /aborted|terminated/i.test(String((err as Error)?.message ?? ''));
 }
 
 const MIME: Record<string, string> = {
