@@ -53,19 +53,23 @@ export function createCache(redis: Redis, log: Logger): Cache {
   // Invalidations that could not be applied: retried until the cache answers again.
   const pending = new Map<string, (ms: number) => Promise<void>>();
   let retryTimer: NodeJS.Timeout | null = null;
+  const drain = async () => {
+    for (const [id, apply] of [...pending]) {
+      if (!available()) return;
+      try {
+        await apply(TIMEOUT_MS);
+        pending.delete(id);
+      } catch (err) {
+        trip('retry', id, err);
+        return;
+      }
+    }
+  };
   const scheduleRetry = () => {
     if (retryTimer) return;
     retryTimer = setTimeout(async () => {
       retryTimer = null;
-      for (const [id, apply] of [...pending]) {
-        if (!available()) break;
-        try {
-          await apply(TIMEOUT_MS);
-          pending.delete(id);
-        } catch (err) {
-          trip('retry', id, err);
-        }
-      }
+      await drain();
       if (pending.size) scheduleRetry();
     }, RETRY_MS);
     retryTimer.unref();
@@ -88,11 +92,18 @@ export function createCache(redis: Redis, log: Logger): Cache {
 
   const cache: Cache = {
     redis,
-    get: <T>(key: string) =>
-      guarded('get', key, async () => {
+    async get<T>(key: string) {
+      // Never read while an invalidation is outstanding: the entry could be one it was meant to remove
+      // (a revoked key's auth entry, a pre-sync count).
+      if (pending.size) {
+        await drain();
+        if (pending.size) return null;
+      }
+      return guarded('get', key, async () => {
         const raw = await redis.get(key);
         return raw === null ? null : (JSON.parse(raw) as T);
-      }, null as T | null),
+      }, null as T | null);
+    },
     set: (key, value, ttlSeconds) => guarded('set', key, async () => void (await redis.set(key, JSON.stringify(value), 'EX', ttlSeconds)), undefined),
     async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>) {
       const hit = await cache.get<T>(key);
