@@ -119,7 +119,13 @@ async function assertBaselineIntact(what: string): Promise<void> {
   assert.equal(staged.sha256, base.sha256, `${what}: same sha256`);
   assert.equal(staged.rows, base.rows, `${what}: same rows`);
   assert.equal(staged.uploaded_at, base.uploadedAt, `${what}: not re-published`);
-  const [, incoming] = await p.redis.staging.scan('0', 'MATCH', `extbank:${base.id}:RETAIL:credit:incoming:*`, 'COUNT', 1000);
+  const incoming: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await p.redis.staging.scan(cursor, 'MATCH', `extbank:${base.id}:RETAIL:credit:incoming:*`, 'COUNT', 1000);
+    cursor = next;
+    incoming.push(...found);
+  } while (cursor !== '0');
   assert.deepEqual(incoming, [], `${what}: no incoming key left in staging`);
 }
 
