@@ -38,6 +38,11 @@ export function createApp(services: ApiServices) {
       // The client hung up mid-request (e.g. a cancelled upload): its fault, nothing to alert on.
       (c.get('log') ?? services.log).info('client closed the request', { path: c.req.path, method: c.req.method });
       e = new AppError('BAD_REQUEST', 'The request was interrupted by the client before it was complete.');
+    } else if (dependencyDown(err)) {
+      // Staging Redis, PostgreSQL or the warehouse unreachable: tell the client to retry, and alert on it.
+      (c.get('log') ?? services.log).error('dependency unavailable', { err: String(err), path: c.req.path, method: c.req.method });
+      e = new AppError('SERVICE_UNAVAILABLE', 'A backing service is temporarily unavailable; retry shortly.', { retry_after: 5 });
+      c.header('Retry-After', '5');
     } else {
       (c.get('log') ?? services.log).error('unhandled error', { err, path: c.req.path, method: c.req.method });
       e = new AppError('INTERNAL', 'Internal error; quote the request id when reporting it.');
@@ -71,6 +76,15 @@ export function createApp(services: ApiServices) {
 
   if (services.webDist) mountWeb(app, services.webDist);
   return app;
+}
+
+function dependencyDown(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string };
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    e?.code === 'ECONNREFUSED' ||
+    /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated/i.test(String(e?.message ?? ''))
+  );
 }
 
 function clientGone(err: unknown): boolean {

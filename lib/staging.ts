@@ -23,6 +23,7 @@ const gunzip = promisify(zlib.gunzip);
 /** Raw bytes per stored chunk: bounds memory on both sides and keeps each Redis value small. */
 export const CHUNK_BYTES = 1 << 20;
 const INCOMING_TTL = 3600;
+const MAX_WARNINGS = 100;
 /** Claimed data must outlive the longest sync; it is deleted by the sync's clean-up. */
 const CLAIMED_TTL = 7 * 24 * 3600;
 
@@ -56,7 +57,9 @@ export async function stageUpload(redis: Redis, req: StageRequest): Promise<Stag
   let warnings: string[] = [];
   const parser = new CsvParser({
     onHeader(names) {
-      warnings = bindHeader(req.fileType, req.loanType, names).warnings;
+      const all = bindHeader(req.fileType, req.loanType, names).warnings;
+      // A header of a million unknown columns must not become a megabyte of warnings.
+      warnings = all.length > MAX_WARNINGS ? [...all.slice(0, MAX_WARNINGS), `… and ${all.length - MAX_WARNINGS} more unknown columns`] : all;
     },
     onRow() {},
   });

@@ -140,8 +140,13 @@ export async function insertValidationErrors(db: Db, tenantId: string, syncId: s
   );
 }
 
-// PostgreSQL text cannot hold NUL; the raw value is for display only.
-const stripNul = (s: string | null) => (s === null ? null : s.includes('\u0000') ? s.replace(/\u0000/g, '\\0') : s);
+/** Raw values are for display: capped (a 10 MB field must not become a 10 MB error row) and NUL-free for PostgreSQL. */
+export const ERROR_VALUE_MAX = 1000;
+const stripNul = (s: string | null) => {
+  if (s === null) return null;
+  const v = s.length > ERROR_VALUE_MAX ? `${s.slice(0, ERROR_VALUE_MAX)}… (${s.length} characters)` : s;
+  return v.includes('\u0000') ? v.replace(/\u0000/g, '\\0') : v;
+};
 
 export async function deleteValidationErrors(db: Db, tenantId: string, syncId: string, fileType: FileType): Promise<void> {
   await withTenant(db, tenantId, (c) => c.query('DELETE FROM validation_errors WHERE sync_id = $1 AND file_type = $2', [syncId, fileType]));

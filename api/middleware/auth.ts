@@ -15,7 +15,7 @@ import { AppError } from '../../lib/errors.ts';
 import { API_KEY_PATTERN, keyPrefix, verifyApiKey } from '../../lib/apikeys.ts';
 import { CACHE_TTL, keys } from '../../lib/keys.ts';
 import { readSession, SESSION_COOKIE } from '../session.ts';
-import { checkRateLimit, noteAuthFailure } from './rate-limit.ts';
+import { authBlockedFor, authRateLimited, checkRateLimit, noteAuthFailure } from './rate-limit.ts';
 
 interface CachedAuth {
   t: string;
@@ -36,7 +36,7 @@ async function lookupPrefix(s: ApiServices, prefix: string): Promise<{ id: strin
 }
 
 /** Verifies an API key; returns the tenant id or null. Cheap on a warm cache, PBKDF2 on a miss. */
-export async function verifyKey(s: ApiServices, key: string): Promise<string | null> {
+export async function verifyKey(s: ApiServices, key: string, opts: { slowPath?: boolean } = {}): Promise<string | null> {
   if (!API_KEY_PATTERN.test(key)) return null;
   const prefix = keyPrefix(key);
   const mac = macOf(s.authSecret, key);
@@ -48,6 +48,8 @@ export async function verifyKey(s: ApiServices, key: string): Promise<string | n
       return cached.length === mac.length && crypto.timingSafeEqual(cached, mac) ? owner : null;
     }
   }
+  // A blocked address gets no PBKDF2 work: only keys already verified (cached) still pass.
+  if (opts.slowPath === false) return null;
   const row = await lookupPrefix(s, prefix);
   if (!row || !row.active) {
     prefixOwner.delete(prefix);
@@ -88,9 +90,12 @@ export const requireAuth = () =>
     if (header !== undefined) {
       const m = /^Api-Key\s+(\S+)\s*$/i.exec(header);
       const key = m?.[1] ?? '';
-      const tenantId = m ? await verifyKey(s, key) : null;
+      const ip = clientIp(c);
+      const blockedFor = await authBlockedFor(c, ip);
+      const tenantId = m ? await verifyKey(s, key, { slowPath: blockedFor === 0 }) : null;
       if (!tenantId) {
-        await noteAuthFailure(s, clientIp(c));
+        if (blockedFor > 0) throw authRateLimited(blockedFor);
+        await noteAuthFailure(s, ip);
         throw new AppError('UNAUTHORIZED', m ? 'The API key is not valid (unknown, revoked or rotated).' : 'Use the header "Authorization: Api-Key sk_live_…".');
       }
       auth = { tenantId, prefix: keyPrefix(key), via: 'api-key' };

@@ -42,13 +42,20 @@ export async function noteAuthFailure(s: ApiServices, ip: string): Promise<void>
 }
 
 /** Before authenticating: an address that already failed too often is refused without checking its key. */
-export async function guardAuthFailures(c: Context, ip: string): Promise<void> {
+/** Seconds until this address may try keys again (0 when it is not blocked). */
+export async function authBlockedFor(c: Context, ip: string): Promise<number> {
   const s = c.get('services') as ApiServices;
   const window = Math.floor(Date.now() / 1000 / WINDOW_S);
   const n = Number((await s.cache.run((r) => r.get(keys.cache.rateLimit(`authfail:${ip}`, window)), null)) ?? 0);
-  if (n > AUTH_FAILURES_PER_MINUTE) {
-    const retry = (window + 1) * WINDOW_S - Math.floor(Date.now() / 1000);
-    c.header('Retry-After', String(retry));
-    throw new AppError('RATE_LIMITED', `Too many failed authentications; retry after ${retry} s.`, { retry_after: retry });
-  }
+  return n > AUTH_FAILURES_PER_MINUTE ? (window + 1) * WINDOW_S - Math.floor(Date.now() / 1000) : 0;
+}
+
+export function authRateLimited(retry: number): AppError {
+  return new AppError('RATE_LIMITED', `Too many failed authentications; retry after ${retry} s.`, { retry_after: retry });
+}
+
+/** Before authenticating: an address that already failed too often is refused without checking its key. */
+export async function guardAuthFailures(c: Context, ip: string): Promise<void> {
+  const retry = await authBlockedFor(c, ip);
+  if (retry > 0) throw authRateLimited(retry);
 }

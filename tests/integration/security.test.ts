@@ -406,7 +406,6 @@ describe('API keys', () => {
 
   test(
     'a blocked address is refused before its key is checked: no PBKDF2 work per attempt once rate limited',
-    { todo: 'requireAuth runs verifyKey (PBKDF2, 600k iterations) before the failed-auth limit; see docs/RELIABILITY.md' },
     async () => {
       // A real tenant's prefix with a wrong rest, never verified by this process: every attempt costs a PBKDF2.
       const id = uniqueTenantId('pbkdf');
