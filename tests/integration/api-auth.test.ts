@@ -8,6 +8,7 @@
  * counter is only ever driven over its limit by the test about it (and never for other test files on 127.0.0.1).
  */
 import { after, before, describe, test } from 'node:test';
+import { readResponse, type RawResponse, loopbackAddress } from '../helpers/http.ts';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -24,15 +25,9 @@ const CREDIT_HEADER =
   'loan_account_number,customer_id,customer_type,branch_code,product_code,currency,original_amount,outstanding_principal,interest_rate,disbursement_date,maturity_date,installment_count,paid_installment_count,installment_frequency,loan_status,days_past_due,insurance_included';
 const CREDIT_CSV = `${CREDIT_HEADER}\nL1,C1,I,101,PRD,TRY,1000.50,500.25,18.5,20240115,20250115,12,3,M,A,0,E\n`;
 
-const octet = () => 2 + crypto.randomInt(250);
-const loopback = () => `127.${octet()}.${octet()}.${octet()}`;
+const loopback = loopbackAddress;
 
-interface Res {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  json: any;
-}
+type Res = RawResponse;
 
 function call(method: string, path: string, o: { key?: string; headers?: Record<string, string>; body?: string | Buffer; from?: string; cookie?: string } = {}): Promise<Res> {
   const u = new URL(p.url! + path);
@@ -42,19 +37,7 @@ function call(method: string, path: string, o: { key?: string; headers?: Record<
   if (o.body !== undefined) headers['content-length'] = String(Buffer.byteLength(o.body));
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, localAddress: o.from ?? '127.0.0.1' }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let json: any = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
+      readResponse(res).then(resolve, reject);
     });
     req.on('error', reject);
     if (o.body !== undefined) req.write(o.body);

@@ -7,6 +7,7 @@
  * client library, decides the Content-Type, Content-Length and chunking.
  */
 import { after, before, describe, test } from 'node:test';
+import { readResponse, type RawResponse, loopbackAddress } from '../helpers/http.ts';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -42,12 +43,7 @@ const payment = (lan: string, n: number) => `${lan},${n},20240210,100.00,90.00,1
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const sha256 = (b: Buffer | string) => crypto.createHash('sha256').update(b).digest('hex');
 
-interface Res {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  json: any;
-}
+type Res = RawResponse;
 
 /**
  * One request, bytes as given. `contentType: null` sends no Content-Type; `chunked` sends no Content-Length
@@ -67,18 +63,7 @@ function request(
   if (body !== undefined && !o.chunked) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let json: any = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, json });
-      });
+      readResponse(res).then(resolve, reject);
     });
     // The server may answer (413) before the whole body is sent and close: that is fine.
     req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));

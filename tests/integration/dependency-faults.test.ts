@@ -14,6 +14,7 @@
  * without persistence, allkeys-lru. A sync is held at a known point with FAULT_DELAYS (validate.afterFirstChunk).
  */
 import { after, before, describe, test } from 'node:test';
+import { readResponse, type RawResponse, loopbackAddress } from '../helpers/http.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -148,19 +149,10 @@ function request(method: string, urlPath: string, o: { key?: string; body?: Buff
       resolve({ ...r, ms: Date.now() - t0 });
     };
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let json: any = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        finish({ status: res.statusCode!, text, json });
-      });
-      res.on('error', (err) => finish({ status: 0, text: '', json: null, error: String(err) }));
+      readResponse(res).then(
+        (r) => finish({ status: r.status, text: r.text, json: r.json }),
+        (err) => finish({ status: 0, text: '', json: null, error: String(err) }),
+      );
     });
     const timer = setTimeout(() => {
       finish({ status: 0, text: '', json: null, error: `timeout after ${o.timeoutMs ?? 30_000} ms` });

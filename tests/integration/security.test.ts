@@ -10,6 +10,7 @@
  * per-address failed-auth counter is only driven over its limit by the brute-force test.
  */
 import { after, before, describe, test } from 'node:test';
+import { readResponse, type RawResponse, loopbackAddress } from '../helpers/http.ts';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -32,8 +33,7 @@ interface Res {
   ms: number;
 }
 
-const octet = () => 2 + crypto.randomInt(250);
-const loopback = () => `127.${octet()}.${octet()}.${octet()}`;
+const loopback = loopbackAddress;
 /**
  * This file's own source address. The failed-auth counter is per address and lives in the (shared) cache Redis:
  * 127.0.0.1 may already be over its limit because of other test files, which would turn a sign-in into a 429.
@@ -49,18 +49,7 @@ function call(method: string, urlPath: string, o: { key?: string; headers?: Reco
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, path: urlPath, method, headers, localAddress: o.from ?? HOME, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let json: any = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, json, ms: Date.now() - t0 });
-      });
+      readResponse(res).then((r) => resolve({ ...r, ms: Date.now() - t0 }), reject);
     });
     req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${urlPath}: no answer in 30 s`)));
     req.on('error', reject);
