@@ -7,12 +7,37 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../../lib/config.ts';
 import { silentLogger, createLogger } from '../../lib/logger.ts';
 import { startPlatform, type Platform } from '../../server/platform.ts';
 import { WORKFLOWS_PATH } from '../../server/worker.ts';
 
 export const TEST_DATA_DIR = path.resolve(process.env.FINDATA_TEST_DATA_DIR ?? '.data/test');
+
+/**
+ * Each test file gets its own database of the cache Redis (1..15, in turn): per-address limits such as the
+ * failed-auth counter live there, and one file's deliberate failures (fuzzing, brute force from 127.0.0.1)
+ * must not rate-limit the next file. Set in process.env so child processes and the CLI use the same one.
+ */
+async function isolateCacheDb(): Promise<void> {
+  const url = process.env.REDIS_CACHE_URL;
+  if (!url) return;
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    const n = await r.incr('findata:test:cache-db-seq');
+    const db = 1 + (n % 15);
+    await r.select(db);
+    await r.flushdb();
+    const u = new URL(url);
+    u.pathname = `/${db}`;
+    process.env.REDIS_CACHE_URL = u.toString();
+  } finally {
+    r.disconnect();
+  }
+}
+await isolateCacheDb();
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const id = crypto.randomBytes(4).toString('hex');
