@@ -34,3 +34,20 @@ export function loopbackAddress(): string {
   const octet = () => 2 + crypto.randomInt(250);
   return `127.${octet()}.${octet()}.${octet()}`;
 }
+
+/** Sends a body (bytes or a stream of chunks, with backpressure), stopping early when the server already answered. */
+export async function writeBody(req: http.ClientRequest, body: Buffer | AsyncIterable<Buffer> | undefined, stopped: () => boolean): Promise<void> {
+  try {
+    if (body === undefined) req.end();
+    else if (Buffer.isBuffer(body)) req.end(body);
+    else {
+      for await (const chunk of body) {
+        if (req.destroyed || stopped()) break;
+        if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+      }
+      if (!req.destroyed) req.end();
+    }
+  } catch {
+    /* the server answered and closed (or reset) first */
+  }
+}

@@ -10,6 +10,7 @@
  * million columns, bodies past the size limit) are generated here.
  */
 import { after, before, describe, test } from 'node:test';
+import { writeBody } from '../helpers/http.ts';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -81,21 +82,7 @@ function request(method: string, urlPath: string, o: { key?: string; headers?: R
       clearTimeout(timer);
       reject(err);
     });
-    (async () => {
-      try {
-        if (o.body === undefined) req.end();
-        else if (Buffer.isBuffer(o.body)) req.end(o.body);
-        else {
-          for await (const chunk of o.body) {
-            if (req.destroyed || settled) break;
-            if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
-          }
-          if (!req.destroyed) req.end();
-        }
-      } catch {
-        /* the server answered and closed first */
-      }
-    })();
+    void writeBody(req, o.body, () => settled);
   });
 }
 

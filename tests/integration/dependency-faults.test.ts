@@ -14,7 +14,7 @@
  * without persistence, allkeys-lru. A sync is held at a known point with FAULT_DELAYS (validate.afterFirstChunk).
  */
 import { after, before, describe, test } from 'node:test';
-import { readResponse, type RawResponse, loopbackAddress } from '../helpers/http.ts';
+import { readResponse, type RawResponse, loopbackAddress, writeBody } from '../helpers/http.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -159,21 +159,7 @@ function request(method: string, urlPath: string, o: { key?: string; body?: Buff
       req.destroy();
     }, o.timeoutMs ?? 30_000);
     req.on('error', (err) => finish({ status: 0, text: '', json: null, error: String(err) }));
-    (async () => {
-      try {
-        if (o.body === undefined) req.end();
-        else if (Buffer.isBuffer(o.body)) req.end(o.body);
-        else {
-          for await (const chunk of o.body) {
-            if (req.destroyed || done) break;
-            if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
-          }
-          if (!req.destroyed) req.end();
-        }
-      } catch {
-        /* answered or reset first */
-      }
-    })();
+    void writeBody(req, o.body, () => done);
   });
 }
 
