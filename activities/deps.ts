@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../lib/db.ts';
 import type { Redises } from '../lib/redis.ts';
 import type { Warehouse } from '../lib/warehouse.ts';
@@ -19,11 +20,23 @@ export interface ActivityDeps {
   insertBatchRows?: number;
   /** Fault injection (tests only): pause at named points so a test can kill the worker there. */
   faultDelays?: Record<string, number>;
+  /** Fault injection (tests only): fail at named points, a number of times (retried) or always (for good). */
+  faultFailures?: Record<string, number | 'always'>;
 }
 
 export async function faultPoint(deps: ActivityDeps, point: string, heartbeat?: () => void): Promise<void> {
+  faultFailure(deps, point);
   const ms = deps.faultDelays?.[point];
   if (!ms) return;
   heartbeat?.();
   await new Promise((r) => setTimeout(r, ms));
+}
+
+export function faultFailure(deps: ActivityDeps, point: string): void {
+  const f = deps.faultFailures?.[point];
+  if (f === 'always') throw ApplicationFailure.nonRetryable(`injected failure at ${point}`, 'InjectedFault');
+  if (typeof f === 'number' && f > 0) {
+    deps.faultFailures![point] = f - 1;
+    throw new Error(`injected transient failure at ${point}`);
+  }
 }

@@ -48,6 +48,8 @@ export const EnvSchema = v.object({
   STAGING_TTL_HOURS: v.optional(int(1, 24 * 30), '24'),
   /** Fault injection for reliability tests only: "validate.afterFirstChunk=3000,commit.between=3000" (ms). */
   FAULT_DELAYS: v.optional(v.pipe(v.string(), v.regex(/^([a-zA-Z.]+=[0-9]+)(,[a-zA-Z.]+=[0-9]+)*$/, 'must be point=ms[,point=ms]'))),
+  /** Fault injection for reliability tests only: "commit.between=2" fails twice (retried), "=always" for good. */
+  FAULT_FAILURES: v.optional(v.pipe(v.string(), v.regex(/^([a-zA-Z.]+=([0-9]+|always))(,[a-zA-Z.]+=([0-9]+|always))*$/, 'must be point=count|always[,…]'))),
 });
 
 export type Env = v.InferOutput<typeof EnvSchema>;
@@ -76,6 +78,7 @@ export interface Config {
   failedRowsTtlSeconds: number;
   stagingTtlSeconds: number;
   faultDelays: Record<string, number>;
+  faultFailures: Record<string, number | 'always'>;
 }
 
 export class ConfigError extends Error {}
@@ -134,6 +137,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
     failedRowsTtlSeconds: e.FAILED_ROWS_TTL_HOURS * 3600,
     stagingTtlSeconds: e.STAGING_TTL_HOURS * 3600,
+    faultFailures: Object.fromEntries(
+      (e.FAULT_FAILURES ?? '').split(',').filter(Boolean).map((kv) => {
+        const [k, n] = kv.split('=');
+        return [k, n === 'always' ? ('always' as const) : Number(n)];
+      }),
+    ),
     faultDelays: Object.fromEntries((e.FAULT_DELAYS ?? '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])),
   };
 }
