@@ -217,7 +217,7 @@ const operationsMd = readFileSync(OPERATIONS_MD, 'utf8');
 /** env vars lib/config.ts reads: the keys of its valibot schema */
 const APP_ENV_VARS = Object.keys(EnvSchema.entries);
 /** read by the app for tests only (fault injection): must never be set in the deployment */
-const TEST_ONLY_ENV_VARS = ['FAULT_DELAYS'];
+const TEST_ONLY_ENV_VARS = ['FAULT_DELAYS', 'FAULT_FAILURES'];
 
 // -------------------------------------------------------------- the tests ---
 
