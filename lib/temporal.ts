@@ -18,13 +18,25 @@ export async function connectTemporal(s: TemporalSettings): Promise<Client> {
 }
 
 export function createSyncControl(client: Client, s: TemporalSettings) {
+  /**
+   * A sync whose log already shows its result is only closing its workflow: a client that waited for the log
+   * and starts the next sync must not get a 409 for that moment. True when it ended within 5 s.
+   */
   async function finishing(workflowId: string): Promise<boolean> {
     const handle = client.workflow.getHandle(workflowId);
     try {
       const p = await handle.query<SyncProgress>(PROGRESS_QUERY);
       if (p.phase !== 'recording' && p.phase !== 'done') return false;
-      await Promise.race([handle.result().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
-      return true;
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        handle.result().then(
+          () => true,
+          () => true,
+        ),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
+      ]);
+      clearTimeout(timer);
+      return ended;
     } catch {
       return false;
     }
@@ -101,6 +113,11 @@ export function createSyncControl(client: Client, s: TemporalSettings) {
       } catch {
         return null;
       }
+    },
+
+    /** Is a sync of this tenant + loan type running (and not just closing)? */
+    async busy(tenantId: string, loanType: LoanType): Promise<boolean> {
+      return (await this.isRunning(tenantId, loanType)) && !(await finishing(syncWorkflowId(tenantId, loanType)));
     },
 
     async isRunning(tenantId: string, loanType: LoanType): Promise<boolean> {

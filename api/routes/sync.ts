@@ -46,19 +46,6 @@ async function mustGetLog(s: ApiServices, tenantId: string, syncId: string): Pro
   return log;
 }
 
-/**
- * A sync whose log already shows its result is only closing its workflow: a client that waited for the log and
- * starts the next sync must not get a 409 for that moment. Waits (up to 5 s) for such a sync to end.
- */
-async function endsShortly(s: ApiServices, tenantId: string, loanType: LoanType): Promise<boolean> {
-  const live = await s.sync.progress(syncWorkflowId(tenantId, loanType), null);
-  if (!live || (live.phase !== 'recording' && live.phase !== 'done')) return false;
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-    if (!(await s.sync.isRunning(tenantId, loanType))) return true;
-  }
-  return false;
-}
-
 doc({
   method: 'post',
   path: '/api/sync/',
@@ -77,7 +64,7 @@ sync.post('/', async (c) => {
   const body = parse(StartSyncBody, await readJsonBody(c));
   const tenantId = tenantFor(c, body.tenant_id);
   const loanType = body.loan_type;
-  if ((await s.sync.isRunning(tenantId, loanType)) && !(await endsShortly(s, tenantId, loanType))) {
+  if (await s.sync.busy(tenantId, loanType)) {
     throw new AppError('SYNC_ALREADY_RUNNING', `A sync of ${tenantId} ${loanType} is already running.`);
   }
   let pending = 0;
