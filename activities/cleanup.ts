@@ -1,4 +1,4 @@
-import type { ActivityDeps } from './deps.ts';
+import { faultPoint, type ActivityDeps } from './deps.ts';
 import { FILE_TYPES, STAGING_TABLE, type LoanType } from '../domain/columns.ts';
 import { releaseClaim } from '../lib/staging.ts';
 import { keys } from '../lib/keys.ts';
@@ -16,6 +16,7 @@ export function createCleanupActivities(deps: ActivityDeps) {
         // DROP PARTITION, never TRUNCATE: the other loan type's sync may be filling its own partition.
         await deps.warehouse.command(`ALTER TABLE ${qualified(tenantId, STAGING_TABLE[ft])} DROP PARTITION {lt:String}`, { lt: loanType });
       }
+      await faultPoint(deps, 'cleanup.afterDrop');
       // The commit snapshot is only needed until the sync ends.
       await deps.redis.staging.del(keys.commitSnapshot(tenantId, loanType, syncId));
       await releaseClaim(deps.redis.staging, tenantId, loanType, syncId, input.outcome === 'FAILED' ? 'putback' : 'drop', deps.stagingTtlSeconds);

@@ -2,6 +2,7 @@
  * All activities, built from injected dependencies. Workflows import this module for types only
  * (`import type * as activities`): the exported functions below give proxyActivities its signatures.
  */
+import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.ts';
 import { createBeginActivities } from './begin.ts';
 import { createClaimActivities } from './claim.ts';
@@ -13,14 +14,44 @@ import { createPendingActivities } from './pending.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createBeginActivities(deps),
-    ...createClaimActivities(deps),
+    ...keepAlive(createBeginActivities(deps)),
+    ...keepAlive(createClaimActivities(deps)),
     ...createValidateActivities(deps),
     ...createCommitActivities(deps),
-    ...createCleanupActivities(deps),
-    ...createRecordActivities(deps),
-    ...createPendingActivities(deps),
+    ...keepAlive(createCleanupActivities(deps)),
+    ...keepAlive(createRecordActivities(deps)),
+    ...keepAlive(createPendingActivities(deps)),
   };
+}
+
+/** Heartbeat interval of the short activities; the workflow's heartbeatTimeout for them is 10 s. */
+export const KEEP_ALIVE_MS = 2_000;
+
+/**
+ * The short activities heartbeat on a timer while they run, so a worker that dies in one of them is noticed
+ * within the heartbeat timeout instead of the whole start-to-close timeout, while a slow but live one
+ * (PostgreSQL restarting, a busy warehouse) is never cut off. Validate and commit heartbeat themselves
+ * (with resume details), so they are not wrapped.
+ */
+function keepAlive<T extends Record<string, (...args: any[]) => Promise<any>>>(acts: T): T {
+  const wrapped: Record<string, (...args: any[]) => Promise<any>> = {};
+  for (const [name, fn] of Object.entries(acts)) {
+    wrapped[name] = async (...args) => {
+      let ctx: Context | undefined;
+      try {
+        ctx = Context.current();
+      } catch {
+        return fn(...args); // called outside a worker (unit use): nothing to keep alive
+      }
+      const timer = setInterval(() => ctx!.heartbeat(), KEEP_ALIVE_MS);
+      try {
+        return await fn(...args);
+      } finally {
+        clearInterval(timer);
+      }
+    };
+  }
+  return wrapped as T;
 }
 
 type Acts = ReturnType<typeof createActivities>;

@@ -1,4 +1,4 @@
-import type { ActivityDeps } from './deps.ts';
+import { faultPoint, type ActivityDeps } from './deps.ts';
 import type { LoanType } from '../domain/columns.ts';
 import type { SyncOutcome, SyncProgress, SyncTrigger } from '../domain/sync-types.ts';
 import { FACT_TABLE, type FileType } from '../domain/columns.ts';
@@ -25,6 +25,7 @@ export function createRecordActivities(deps: ActivityDeps) {
       // Before the final status becomes visible, so a client that sees it never reads pre-sync caches.
       await invalidateTenantCache(deps.cache, tenantId, syncId);
       await finishLog(deps.db, tenantId, syncId, outcome, input.steps ?? []);
+      await faultPoint(deps, 'record.afterFinish');
       await invalidateTenantCache(deps.cache, tenantId, syncId);
       if (alreadyRecorded) return; // a retried record must not count the sync twice
       const m = deps.metrics;

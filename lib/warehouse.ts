@@ -4,7 +4,7 @@
  * chdb allows one engine per process and one process per data folder, so in embedded mode the process that
  * creates this object owns the warehouse (see README "Process layout").
  */
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { Readable } from 'node:stream';
 import fs from 'node:fs';
 import { COLUMNS, FACT_TABLE, FILE_TYPES, STAGING_TABLE, SYSTEM_COLUMNS, isNullable, type FileType } from '../domain/columns.ts';
@@ -49,7 +49,10 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
       password: cfg.password,
       request_timeout: 600_000,
       max_open_connections: 16,
-      clickhouse_settings: { wait_end_of_query: 1 },
+      // Failures reach our own structured log through the callers; the client's console dump would duplicate them.
+      log: { level: ClickHouseLogLevel.OFF },
+      // Progress headers keep a long REPLACE PARTITION or INSERT … SELECT from being cut by an idle proxy.
+      clickhouse_settings: { wait_end_of_query: 1, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '110000' },
     });
   }
   const ensured = new Set<string>();

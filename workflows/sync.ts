@@ -23,6 +23,8 @@ const NON_RETRYABLE = ['BadData', 'TenantNotFound'];
 
 const short = proxyActivities<typeof activities>({
   startToCloseTimeout: '1 minute',
+  // These activities heartbeat on a timer (activities/index.ts keepAlive): a dead worker is noticed in 10 s.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 const long = proxyActivities<typeof activities>({

@@ -60,6 +60,7 @@ async function scenario(faultPoint: string, phase: string, credits: number) {
   for (;;) {
     const { body } = await api.json(`/api/sync/logs/${sync_id}/progress/`);
     if (body.phase === phase && body.steps?.at(-1)?.finishedAt === null) break;
+    if (body.phase === 'done') assert.fail(`the sync finished before reaching ${phase}`);
     if (Date.now() > deadline) assert.fail(`never reached ${phase}`);
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -101,10 +102,18 @@ async function scenario(faultPoint: string, phase: string, credits: number) {
 }
 
 describe('worker crashes', () => {
-  test('a worker killed during validate still yields exact results after restart', { timeout: 240_000 }, async () => {
-    await scenario('validate.afterFirstChunk', 'validating', 3000);
-  });
-  test('a worker killed during commit (between the two partition replaces) still yields exact results', { timeout: 240_000 }, async () => {
-    await scenario('commit.between', 'committing', 1000);
-  });
+  // Every activity of a sync in order, each with a pause point in its middle where the worker is killed.
+  const cases = [
+    ['begin.afterMark', 'starting', 'begin (sync log marked RUNNING, warehouse not yet ensured)', 300],
+    ['claim.afterClaim', 'claiming', 'claim (uploads already moved into the sync, result not yet reported)', 300],
+    ['validate.afterFirstChunk', 'validating', 'validate (first chunk staged)', 3000],
+    ['commit.between', 'committing', 'commit (between the two partition replaces)', 1000],
+    ['cleanup.afterDrop', 'cleaning_up', 'clean up (staging dropped, claim not yet released)', 300],
+    ['record.afterFinish', 'recording', 'record (final log written, metrics not yet counted)', 300],
+  ] as const;
+  for (const [point, phase, what, credits] of cases) {
+    test(`a worker killed during ${what} still yields exact results after restart`, { timeout: 240_000 }, async () => {
+      await scenario(point, phase, credits);
+    });
+  }
 });
