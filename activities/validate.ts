@@ -101,11 +101,16 @@ export function createValidateActivities(deps: ActivityDeps) {
         },
       });
 
+      // One insert in flight while the next batch is parsed: the engine works on its own threads meanwhile.
+      let inflight: Promise<void> | null = null;
       const flushRows = async () => {
         if (tsv.length === 0) return;
-        const body = tsv.join('\n') + '\n';
+        const body = Buffer.from(tsv.join('\n') + '\n');
         tsv = [];
-        await wh.insertTsv(stg, body);
+        if (inflight) await inflight;
+        const p = wh.insertTsv(stg, body);
+        p.catch(() => {}); // surfaced by the next await of `inflight`
+        inflight = p;
       };
       const flushErrors = async () => {
         if (errBatch.length === 0) return;
@@ -156,6 +161,8 @@ export function createValidateActivities(deps: ActivityDeps) {
         }
         parser.end();
       } catch (err) {
+        // A retry starts by dropping the staging partition: no insert of this attempt may land after that.
+        await (inflight as Promise<void> | null)?.catch(() => {});
         if (err instanceof FileLevelError) {
           // Accepted at upload, so this means the stored file changed or the rules did: do not retry.
           throw ApplicationFailure.nonRetryable(`${fileType}: ${err.message}`, 'BadData');
@@ -163,6 +170,7 @@ export function createValidateActivities(deps: ActivityDeps) {
         throw err;
       }
       await flushRows();
+      await inflight;
       await flushErrors();
       await flushFailed();
       await failed.close();

@@ -239,9 +239,15 @@ export async function releaseClaim(redis: Redis, tenantId: string, lt: LoanType,
 export async function* readChunks(redis: Redis, listKey: string): AsyncGenerator<Buffer> {
   const total = await redis.llen(listKey);
   const BATCH = 4;
+  // Read ahead one batch: the next chunks are fetched and decompressed (libuv pool) while the caller parses.
+  const fetchBatch = (i: number) =>
+    redis.lrangeBuffer(listKey, i, Math.min(i + BATCH, total) - 1).then((parts) => Promise.all(parts.map((p) => gunzip(p))));
+  let next = total > 0 ? fetchBatch(0) : null;
   for (let i = 0; i < total; i += BATCH) {
-    const parts = await redis.lrangeBuffer(listKey, i, Math.min(i + BATCH, total) - 1);
-    for (const p of parts) yield await gunzip(p);
+    const batch = await next!;
+    next = i + BATCH < total ? fetchBatch(i + BATCH) : null;
+    next?.catch(() => {}); // awaited on the next turn; a consumer that stops early must not leak a rejection
+    for (const b of batch) yield b;
   }
 }
 

@@ -29,8 +29,8 @@ export interface Warehouse {
   readonly embedded: boolean;
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
-  /** Inserts rows already encoded as TabSeparated text (one batch). */
-  insertTsv(table: string, tsv: string): Promise<void>;
+  /** Inserts rows already encoded as TabSeparated text (one batch); `table` is a qualified() name. */
+  insertTsv(table: string, tsv: Buffer): Promise<void>;
   ensureTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,10 +38,14 @@ export interface Warehouse {
 export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
   let client: ClickHouseClient;
   const embedded = cfg.url === null;
+  let rawInsert: ((p: { table: string; values: Buffer; format: 'TabSeparated' }) => Promise<unknown>) | null = null;
   if (embedded) {
     fs.mkdirSync(cfg.path, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
-    client = createClient({ connection: createChdbConnection({ path: cfg.path }) as never });
+    const connection = createChdbConnection({ path: cfg.path });
+    // The client's insert turns the body into a JS string and back; the raw path hands the bytes to the engine.
+    rawInsert = (p) => connection.chdb.rawInsert(p);
+    client = createClient({ connection: connection as never });
   } else {
     client = createClient({
       url: cfg.url!,
@@ -68,9 +72,14 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
     },
     async insertTsv(table, tsv) {
       if (tsv.length === 0) return;
+      if (rawInsert) {
+        // The raw path takes `db.table` unquoted; qualified() names are validated identifiers in backticks.
+        await rawInsert({ table: table.replaceAll('`', ''), values: tsv, format: 'TabSeparated' });
+        return;
+      }
       await client.insert({
         table,
-        values: Readable.from([Buffer.from(tsv)], { objectMode: false }),
+        values: Readable.from([tsv], { objectMode: false }),
         format: 'TabSeparated',
       });
     },

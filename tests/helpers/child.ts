@@ -22,7 +22,9 @@ export interface Child {
 
 export async function startChild(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
   const port = env.PORT;
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // e.g. FINDATA_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the benchmark's server.
+  const extra = (process.env.FINDATA_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, '--import', 'tsx', 'server/main.ts'], {
     env: { ...process.env, DEMO_TENANTS: 'false', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
