@@ -7,9 +7,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { faultPoint, type ActivityDeps } from './deps.ts';
 import { FACT_TABLE, STAGING_TABLE, type FileType, type LoanType } from '../domain/columns.ts';
-import { CsvParser, type CsvRow } from '../domain/csv.ts';
-import { FileLevelError } from '../domain/file-errors.ts';
-import { RowValidator, bindHeader, type HeaderBinding, type RowError } from '../domain/validate.ts';
+import { Worker } from 'node:worker_threads';
+import { FileLevelError, type FileErrorCode, type FileErrorDetails } from '../domain/file-errors.ts';
+import { ownsBuffer, type FileValidatorInit, type ValidateBatch } from '../domain/file-validator.ts';
+import type { WorkerIn, WorkerOut } from './validate-worker.ts';
 import type { FileProgress, FileValidation } from '../domain/sync-types.ts';
 import { PROGRESS_SIGNAL } from '../domain/sync-types.ts';
 import { keys } from '../lib/keys.ts';
@@ -33,22 +34,16 @@ const PROGRESS_EVERY_MS = 2_000;
 export function createValidateActivities(deps: ActivityDeps) {
   const insertRows = deps.insertBatchRows ?? DEFAULT_INSERT_ROWS;
 
-  async function loadReferences(input: ValidateInput): Promise<Set<string> | undefined> {
-    if (input.references === 'none') return undefined;
+  /** The CROSS_REFERENCE set as newline-terminated text (cheap to hand to the worker thread), or null. */
+  async function loadReferences(input: ValidateInput): Promise<string | null> {
+    if (input.references === 'none') return null;
     const table = input.references === 'staging' ? STAGING_TABLE.credit : FACT_TABLE.credit;
     const rs = await deps.warehouse.client.query({
       query: `SELECT loan_account_number FROM ${qualified(input.tenantId, table)} WHERE loan_type = {lt:String}`,
       query_params: { lt: input.loanType },
       format: 'TabSeparated',
     });
-    const text = await rs.text();
-    const set = new Set<string>();
-    let start = 0;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', start)) {
-      set.add(text.slice(start, i));
-      start = i + 1;
-    }
-    return set;
+    return rs.text();
   }
 
   return {
@@ -69,44 +64,29 @@ export function createValidateActivities(deps: ActivityDeps) {
       const failed = new ChunkedListWriter(deps.redis.staging, keys.failed(tenantId, loanType, fileType, syncId), deps.failedRowsTtlSeconds);
       await failed.reset();
 
-      const references = await loadReferences(input);
-      const loadedAt = new Date().toISOString().replace('T', ' ').replace('Z', '');
-      const suffix = `\t${loanType}\t${syncId}\t`;
-      const result: FileValidation = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {}, errorsByField: {} };
+      const init: FileValidatorInit = {
+        fileType,
+        loanType,
+        syncId,
+        loadedAt: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+        references: await loadReferences(input),
+      };
+      const worker = new ValidationThread(init);
 
-      let validator: RowValidator | null = null;
-      let header: string[] = [];
-      let tsv: string[] = [];
+      let tsvParts: Uint8Array[] = [];
+      let tsvRows = 0;
       let errBatch: ValidationErrorRow[] = [];
-      let failedLines: string[] = [];
+      let rowsTotal = 0;
+      let rowsInvalid = 0;
+      let errorCount = 0;
 
-      const parser = new CsvParser({
-        onHeader(names, delimiter) {
-          header = names;
-          const { binding } = bindHeader(fileType, loanType, names);
-          validator = new RowValidator(fileType, loanType, binding as HeaderBinding, { delimiter, references });
-        },
-        onRow(row: CsvRow) {
-          const v = validator!.validate(row);
-          result.rowsTotal++;
-          if (v.errors.length === 0 && v.values) {
-            result.rowsValid++;
-            tsv.push(encodeTsv(v.values) + suffix + row.row + '\t' + loadedAt);
-            return;
-          }
-          result.rowsInvalid++;
-          for (const e of v.errors) countError(result, fileType, e);
-          for (const e of v.errors) errBatch.push({ file_type: fileType, row: e.row, field: e.field, code: e.code, message: e.message, value: e.value });
-          failedLines.push(JSON.stringify({ row: row.row, fields: row.fields, errors: v.errors.map((e) => ({ field: e.field, code: e.code, message: e.message })) }));
-        },
-      });
-
-      // One insert in flight while the next batch is parsed: the engine works on its own threads meanwhile.
+      // One insert in flight while the worker parses on: the engine works on its own threads meanwhile.
       let inflight: Promise<void> | null = null;
       const flushRows = async () => {
-        if (tsv.length === 0) return;
-        const body = Buffer.from(tsv.join('\n') + '\n');
-        tsv = [];
+        if (tsvRows === 0) return;
+        const body = Buffer.concat(tsvParts);
+        tsvParts = [];
+        tsvRows = 0;
         if (inflight) await inflight;
         const p = wh.insertTsv(stg, body);
         p.catch(() => {}); // surfaced by the next await of `inflight`
@@ -118,23 +98,13 @@ export function createValidateActivities(deps: ActivityDeps) {
         errBatch = [];
         await insertValidationErrors(deps.db, tenantId, syncId, fileType, batch);
       };
-      const flushFailed = async () => {
-        const lines = failedLines;
-        failedLines = [];
-        for (const l of lines) await failed.write(l);
-      };
 
       let lastProgress = 0;
       const report = async (force = false) => {
         const now = Date.now();
         if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
         lastProgress = now;
-        const progress: FileProgress = {
-          rowsTotal: totalRows,
-          rowsProcessed: result.rowsTotal,
-          rowsInvalid: result.rowsInvalid,
-          errors: Object.values(result.errorsByCode).reduce((a, b) => a + (b ?? 0), 0),
-        };
+        const progress: FileProgress = { rowsTotal: totalRows, rowsProcessed: rowsTotal, rowsInvalid, errors: errorCount };
         ctx.heartbeat(progress);
         // Live progress for the workflow's query (API and web app); best effort.
         const wf = ctx.info.workflowExecution;
@@ -145,21 +115,40 @@ export function createValidateActivities(deps: ActivityDeps) {
           .catch(() => {});
       };
 
-      try {
-        let first = true;
-        for await (const chunk of readChunks(deps.redis.staging, claimed.chunks)) {
-          parser.push(chunk);
-          if (first) {
-            first = false;
-            await report(true);
-            await faultPoint(deps, 'validate.afterFirstChunk', () => ctx.heartbeat());
-          }
-          if (tsv.length >= insertRows) await flushRows();
-          if (errBatch.length >= ERROR_BATCH) await flushErrors();
-          if (failedLines.length > 0) await flushFailed();
-          await report();
+      const handle = async (b: ValidateBatch) => {
+        if (b.tsv) {
+          tsvParts.push(b.tsv);
+          tsvRows += b.tsvRows;
         }
-        parser.end();
+        for (const e of b.errors) errBatch.push(e);
+        for (const l of b.failedLines) await failed.write(l);
+        rowsTotal = b.rowsTotal;
+        rowsInvalid = b.rowsInvalid;
+        errorCount = b.errorCount;
+        if (tsvRows >= insertRows) await flushRows();
+        if (errBatch.length >= ERROR_BATCH) await flushErrors();
+        if (first) {
+          first = false;
+          await report(true);
+          await faultPoint(deps, 'validate.afterFirstChunk', () => ctx.heartbeat());
+        }
+        await report();
+      };
+      let first = true;
+
+      let final: Awaited<ReturnType<ValidationThread['end']>>;
+      try {
+        // Keep a few chunks queued at the worker so it never waits for Redis or for us.
+        const queued: Promise<ValidateBatch>[] = [];
+        for await (const chunk of readChunks(deps.redis.staging, claimed.chunks)) {
+          queued.push(worker.push(chunk));
+          if (queued.length >= WORKER_QUEUE) await handle(await queued.shift()!);
+        }
+        while (queued.length) await handle(await queued.shift()!);
+        final = await worker.end();
+        await handle(final.batch);
+        await flushRows();
+        await inflight;
       } catch (err) {
         // A retry starts by dropping the staging partition: no insert of this attempt may land after that.
         await (inflight as Promise<void> | null)?.catch(() => {});
@@ -168,17 +157,68 @@ export function createValidateActivities(deps: ActivityDeps) {
           throw ApplicationFailure.nonRetryable(`${fileType}: ${err.message}`, 'BadData');
         }
         throw err;
+      } finally {
+        await worker.terminate();
       }
-      await flushRows();
-      await inflight;
       await flushErrors();
-      await flushFailed();
       await failed.close();
-      await writeFailedHeader(deps, keys.failed(tenantId, loanType, fileType, syncId), () => header);
+      await writeFailedHeader(deps, keys.failed(tenantId, loanType, fileType, syncId), () => final.header);
+      rowsTotal = final.result.rowsTotal;
       await report(true);
-      return result;
+      return final.result;
     },
   };
+}
+
+/** Chunks handed to the worker ahead of the one being handled (each ≤ 1 MiB of text). */
+const WORKER_QUEUE = 3;
+
+/** The worker thread of one file, as promises: one reply per message, in order. */
+class ValidationThread {
+  private readonly worker: Worker;
+  private readonly waiting: { resolve: (m: WorkerOut) => void; reject: (e: unknown) => void }[] = [];
+  private failure: unknown = null;
+
+  constructor(init: FileValidatorInit) {
+    this.worker = new Worker(new URL('./validate-worker-boot.mjs', import.meta.url), { workerData: init });
+    this.worker.on('message', (m: WorkerOut) => {
+      if (m.type === 'error') {
+        const e = m.error;
+        this.fail(e.fileLevel ? new FileLevelError(e.code as FileErrorCode, e.message, e.details as FileErrorDetails) : Object.assign(new Error(e.message), { stack: e.stack }));
+        return;
+      }
+      this.waiting.shift()?.resolve(m);
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`validation worker exited (code ${code})`)));
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure === null) this.failure = err;
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+
+  private send(msg: WorkerIn): Promise<WorkerOut> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const reply = new Promise<WorkerOut>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    reply.catch(() => {}); // a queued reply may be abandoned when an earlier one fails
+    const buf = msg.type === 'chunk' ? msg.buf : null;
+    this.worker.postMessage(msg, buf && ownsBuffer(buf) ? [buf.buffer as ArrayBuffer] : []);
+    return reply;
+  }
+
+  async push(buf: Uint8Array): Promise<ValidateBatch> {
+    return ((await this.send({ type: 'chunk', buf })) as Extract<WorkerOut, { type: 'batch' }>).batch;
+  }
+
+  async end(): Promise<Extract<WorkerOut, { type: 'done' }>> {
+    return (await this.send({ type: 'end' })) as Extract<WorkerOut, { type: 'done' }>;
+  }
+
+  async terminate(): Promise<void> {
+    this.failure ??= new Error('validation worker terminated');
+    await this.worker.terminate();
+  }
 }
 
 async function writeFailedHeader(deps: ActivityDeps, failedKey: string, header: () => string[]): Promise<void> {
@@ -186,22 +226,5 @@ async function writeFailedHeader(deps: ActivityDeps, failedKey: string, header: 
   if (h.length) await deps.redis.staging.set(`${failedKey}:header`, JSON.stringify(h), 'EX', deps.failedRowsTtlSeconds);
 }
 
-function countError(r: FileValidation, fileType: FileType, e: RowError): void {
-  r.errorsByCode[e.code] = (r.errorsByCode[e.code] ?? 0) + 1;
-  const f = `${fileType}.${e.field}`;
-  r.errorsByField[f] = (r.errorsByField[f] ?? 0) + 1;
-}
-
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-/** TabSeparated encoding: NULL is \N; backslash, tab and line breaks are escaped. */
-export function encodeTsv(values: (string | null)[]): string {
-  let out = '';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (i > 0) out += '\t';
-    if (v === null) out += '\\N';
-    else if (NEEDS_ESCAPE.test(v)) out += v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-    else out += v;
-  }
-  return out;
-}
+// Kept here for existing importers; the definition lives with the file validator.
+export { encodeTsv } from '../domain/file-validator.ts';

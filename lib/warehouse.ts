@@ -7,6 +7,7 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { Readable } from 'node:stream';
 import fs from 'node:fs';
+import path from 'node:path';
 import { COLUMNS, FACT_TABLE, FILE_TYPES, STAGING_TABLE, SYSTEM_COLUMNS, isNullable, type FileType } from '../domain/columns.ts';
 import { chDatabase } from '../domain/tenant-id.ts';
 
@@ -38,14 +39,18 @@ export interface Warehouse {
 export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
   let client: ClickHouseClient;
   const embedded = cfg.url === null;
-  let rawInsert: ((p: { table: string; values: Buffer; format: 'TabSeparated' }) => Promise<unknown>) | null = null;
+  // Embedded: batches go through a file the engine reads with its parallel parser, about 3× faster than handing
+  // it the bytes (chdb's buffer insert), which in turn beats the client's insert (body → JS string → engine).
+  let spool: string | null = null;
+  let spooled = 0;
   if (embedded) {
     fs.mkdirSync(cfg.path, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
-    const connection = createChdbConnection({ path: cfg.path });
-    // The client's insert turns the body into a JS string and back; the raw path hands the bytes to the engine.
-    rawInsert = (p) => connection.chdb.rawInsert(p);
-    client = createClient({ connection: connection as never });
+    // Opening takes the folder's lock (a second process fails here), so the spool below is ours alone.
+    client = createClient({ connection: createChdbConnection({ path: cfg.path }) as never });
+    spool = path.join(cfg.path, '..', 'insert-spool');
+    fs.rmSync(spool, { recursive: true, force: true }); // files left by a killed process
+    fs.mkdirSync(spool, { recursive: true });
   } else {
     client = createClient({
       url: cfg.url!,
@@ -72,9 +77,14 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
     },
     async insertTsv(table, tsv) {
       if (tsv.length === 0) return;
-      if (rawInsert) {
-        // The raw path takes `db.table` unquoted; qualified() names are validated identifiers in backticks.
-        await rawInsert({ table: table.replaceAll('`', ''), values: tsv, format: 'TabSeparated' });
+      if (spool) {
+        const file = path.join(spool, `${process.pid}-${++spooled}.tsv`);
+        await fs.promises.writeFile(file, tsv);
+        try {
+          await client.command({ query: `INSERT INTO ${table} SELECT * FROM file('${file}', 'TabSeparated')` });
+        } finally {
+          await fs.promises.rm(file, { force: true });
+        }
         return;
       }
       await client.insert({
