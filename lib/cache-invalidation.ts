@@ -6,6 +6,7 @@ export async function invalidateTenantCache(cache: Cache, tenantId: string, sync
     cache.delPattern(`findata:${tenantId}:sync_logs:*`),
     cache.delPattern(`findata:${tenantId}:ch_count:*`),
     cache.delPattern(`findata:${tenantId}:profile:*`),
+    cache.delPattern(`findata:${tenantId}:data_page:*`),
     cache.delPattern(`findata:${tenantId}:existing_loans:*`),
     syncId ? cache.del(`findata:${tenantId}:val_errors:${syncId}`) : Promise.resolve(),
   ]);

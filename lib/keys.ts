@@ -30,6 +30,8 @@ export const keys = {
     chCount: (t: string, table: string, lt: LoanType) => `findata:${t}:ch_count:${table}:${lt}`,
     chSchema: (t: string, table: string) => `findata:${t}:ch_schema:${table}`,
     profile: (t: string, lt: LoanType, ft: FileType) => `findata:${t}:profile:${lt}:${ft}`,
+    /** one page of /api/data/, keyed by a hash of its normalized query */
+    dataPage: (t: string, queryHash: string) => `findata:${t}:data_page:${queryHash}`,
     valErrors: (t: string, logId: string) => `findata:${t}:val_errors:${logId}`,
     existingLoans: (t: string, lt: LoanType) => `findata:${t}:existing_loans:${lt}`,
     tenantAuth: (t: string, prefix: string) => `findata:${t}:tenant_auth:${prefix}`,
@@ -46,6 +48,8 @@ export const CACHE_TTL = {
   chCount: 300,
   chSchema: 3600,
   profile: 600,
+  // Short: a page computed while a sync commits could be stored just after the sync's invalidation.
+  dataPage: 60,
   valErrors: 1800,
   existingLoans: 300,
   tenantAuth: 300,

@@ -1,4 +1,5 @@
 /** Warehouse rows of the key's tenant: pagination, column selection, code filters, date ranges, sorting. */
+import crypto from 'node:crypto';
 import { Hono } from 'hono';
 import type { AppEnv } from '../services.ts';
 import { requireAuth, tenantFor } from '../middleware/auth.ts';
@@ -79,25 +80,33 @@ data.get('/', async (c) => {
       }
     }
   }
-  const table = qualified(tenantId, FACT_TABLE[ft]);
-  const w = where.join(' AND ');
-  const countSql = `SELECT count() AS n FROM ${table} WHERE ${w}`;
-  const countLoad = async () => Number((await s.warehouse.query<{ n: string }>(countSql, params))[0]?.n ?? 0);
-  const total = n === 0 ? await s.cache.getOrLoad(keys.cache.chCount(tenantId, FACT_TABLE[ft], q.loan_type), CACHE_TTL.chCount, countLoad) : await countLoad();
-  const cols = selected.map((x) => `\`${x}\``).join(', ');
-  const tiebreak = ft === 'payment_plan' ? 'loan_account_number, installment_number' : 'loan_account_number';
-  const items = await s.warehouse.query(
-    `SELECT ${cols} FROM ${table} WHERE ${w} ORDER BY \`${sortCol}\` ${sortDir}, ${tiebreak} LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
-    params,
-  );
-  return c.json({
-    tenant_id: tenantId,
-    loan_type: q.loan_type,
-    file_type: ft,
-    total,
-    limit: q.limit,
-    offset: q.offset,
-    columns: selected.map((x) => ({ name: x, type: byName.get(x)!.chType })),
-    items,
-  });
+  // Pages are cached until the next sync (or 60 s): the embedded engine runs one query at a time, and the first
+  // pages of a loan type are what screens and scripts ask for again and again.
+  const normalized = JSON.stringify(Object.entries(raw).filter(([k]) => k !== 'tenant_id').sort(([a], [b]) => (a < b ? -1 : 1)));
+  const pageKey = keys.cache.dataPage(tenantId, crypto.createHash('sha256').update(normalized).digest('base64url'));
+  return c.json(await s.cache.getOrLoad(pageKey, CACHE_TTL.dataPage, () => loadPage()));
+
+  async function loadPage() {
+    const table = qualified(tenantId, FACT_TABLE[ft]);
+    const w = where.join(' AND ');
+    const countSql = `SELECT count() AS n FROM ${table} WHERE ${w}`;
+    const countLoad = async () => Number((await s.warehouse.query<{ n: string }>(countSql, params))[0]?.n ?? 0);
+    const total = n === 0 ? await s.cache.getOrLoad(keys.cache.chCount(tenantId, FACT_TABLE[ft], q.loan_type), CACHE_TTL.chCount, countLoad) : await countLoad();
+    const cols = selected.map((x) => `\`${x}\``).join(', ');
+    const tiebreak = ft === 'payment_plan' ? 'loan_account_number, installment_number' : 'loan_account_number';
+    const items = await s.warehouse.query(
+      `SELECT ${cols} FROM ${table} WHERE ${w} ORDER BY \`${sortCol}\` ${sortDir}, ${tiebreak} LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
+      params,
+    );
+    return {
+      tenant_id: tenantId,
+      loan_type: q.loan_type,
+      file_type: ft,
+      total,
+      limit: q.limit,
+      offset: q.offset,
+      columns: selected.map((x) => ({ name: x, type: byName.get(x)!.chType })),
+      items,
+    };
+  }
 });
