@@ -84,7 +84,9 @@ data.get('/', async (c) => {
   // pages of a loan type are what screens and scripts ask for again and again.
   const normalized = JSON.stringify(Object.entries(raw).filter(([k]) => k !== 'tenant_id').sort(([a], [b]) => (a < b ? -1 : 1)));
   const pageKey = keys.cache.dataPage(tenantId, crypto.createHash('sha256').update(normalized).digest('base64url'));
-  return c.json(await s.cache.getOrLoad(pageKey, CACHE_TTL.dataPage, () => loadPage()));
+  // Cached as the serialized body: a hit is one string, not a 100-row object graph parsed and serialized again.
+  const body = await s.cache.getOrLoad(pageKey, CACHE_TTL.dataPage, async () => JSON.stringify(await loadPage()));
+  return c.body(body, 200, { 'Content-Type': 'application/json' });
 
   async function loadPage() {
     const table = qualified(tenantId, FACT_TABLE[ft]);
