@@ -41,6 +41,7 @@ export function createCommitActivities(deps: ActivityDeps) {
            AND loan_account_number IN (SELECT loan_account_number FROM ${qualified(tenantId, STAGING_TABLE.credit)} WHERE loan_type = {lt:String})`,
         { lt: loanType },
       );
+      await faultPoint(deps, 'carry.afterStage');
       const before = Number((await wh.query<{ n: string }>(`SELECT count() AS n FROM ${fact} FINAL WHERE loan_type = {lt:String}`, { lt: loanType }))[0]?.n ?? 0);
       const kept = await count(stgPay, loanType);
       return { kept, removed: before - kept };
@@ -82,7 +83,8 @@ export function createCommitActivities(deps: ActivityDeps) {
       const marker = snapshotKey(input);
       const raw = await deps.redis.staging.get(marker);
       if (raw === null) return;
-      for (const ft of JSON.parse(raw) as FileType[]) {
+      for (const [i, ft] of (JSON.parse(raw) as FileType[]).entries()) {
+        if (i > 0) await faultPoint(deps, 'rollback.between');
         await replacePartition(qualified(input.tenantId, FACT_TABLE[ft]), qualified(input.tenantId, BACKUP_TABLE[ft]), input.loanType);
       }
       await deps.redis.staging.del(marker);

@@ -16,22 +16,22 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...keepAlive(createBeginActivities(deps)),
     ...keepAlive(createClaimActivities(deps)),
-    ...createValidateActivities(deps),
-    ...createCommitActivities(deps),
+    ...keepAlive(createValidateActivities(deps)),
+    ...keepAlive(createCommitActivities(deps)),
     ...keepAlive(createCleanupActivities(deps)),
     ...keepAlive(createRecordActivities(deps)),
     ...keepAlive(createPendingActivities(deps)),
   };
 }
 
-/** Heartbeat interval of the short activities; the workflow's heartbeatTimeout for them is 10 s. */
+/** Heartbeat interval of every activity; the workflow's heartbeat timeouts are 10 s (short ones) and 20 s. */
 export const KEEP_ALIVE_MS = 2_000;
 
 /**
- * The short activities heartbeat on a timer while they run, so a worker that dies in one of them is noticed
- * within the heartbeat timeout instead of the whole start-to-close timeout, while a slow but live one
- * (PostgreSQL restarting, a busy warehouse) is never cut off. Validate and commit heartbeat themselves
- * (with resume details), so they are not wrapped.
+ * Every activity heartbeats on a timer while it runs, so a worker that dies in one is noticed within the
+ * heartbeat timeout instead of the start-to-close timeout, while a slow but live one (PostgreSQL restarting, a
+ * long INSERT … SELECT of a carry-over, a big insert the validation waits for) is never cut off. Heartbeat details
+ * are informational only: no activity resumes from them, a retry starts over.
  */
 function keepAlive<T extends Record<string, (...args: any[]) => Promise<any>>>(acts: T): T {
   const wrapped: Record<string, (...args: any[]) => Promise<any>> = {};

@@ -7,9 +7,11 @@ export interface Redises {
   cache: Redis;
 }
 
-export function createRedis(url: string, name: string): Redis {
+export function createRedis(url: string, name: string, opts: { autoPipelining?: boolean } = {}): Redis {
   const r = new Redis(url, {
     connectionName: name,
+    // Many small commands from concurrent requests (auth, rate limit, cached reads) share one write per tick.
+    enableAutoPipelining: opts.autoPipelining ?? false,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     lazyConnect: false,
@@ -22,7 +24,7 @@ export function createRedis(url: string, name: string): Redis {
 
 export function createRedises(stagingUrl: string, cacheUrl: string): Redises {
   const staging = createRedis(stagingUrl, 'findata-staging');
-  const cache = cacheUrl === stagingUrl ? staging : createRedis(cacheUrl, 'findata-cache');
+  const cache = cacheUrl === stagingUrl ? staging : createRedis(cacheUrl, 'findata-cache', { autoPipelining: true });
   return { staging, cache };
 }
 

@@ -23,7 +23,13 @@ after(async () => {
   for (const c of children) await c.kill();
 });
 
-async function scenario(faultPoint: string, phase: string, credits: number) {
+type Mode = 'full' | 'creditOnly' | 'failedCommit';
+
+/**
+ * full: one sync of both files. creditOnly: a baseline sync, then a credit file alone (payments carried over).
+ * failedCommit: a baseline sync, then a sync whose commit fails for good (rolled back, designed outcome FAILED).
+ */
+async function scenario(faultPoint: string, phase: string, lastStep: string | null, credits: number, mode: Mode = 'full') {
   const config = testConfig();
   const db = createDb(config.databaseUrl, 2);
   await migratePublic(db);
@@ -42,24 +48,48 @@ async function scenario(faultPoint: string, phase: string, credits: number) {
     TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
     TEMPORAL_METRICS_PORT: String(await freePort()),
   };
-  let child = await startChild({ ...env, FAULT_DELAYS: `${faultPoint}=6000` });
-  children.push(child);
-  const api = apiClient(child.url, apiKey);
-
+  const faults = { FAULT_DELAYS: `${faultPoint}=6000`, ...(mode === 'failedCommit' ? { FAULT_FAILURES: 'commit.between=always' } : {}) };
   const dir = path.join(tmp, faultPoint);
   const truth: any = await generateFiles({ loanType: 'RETAIL', credits, outDir: dir, errorRate: 0.05, seed: 11 });
-  for (const ft of ['credit', 'payment_plan']) {
-    const r = await api.upload('RETAIL', ft, fs.readFileSync(path.join(dir, `${ft}.csv`)));
-    assert.equal(r.status, 201, await r.clone().text());
-  }
-  const r = await api.send('POST', '/api/sync/', { loan_type: 'RETAIL' });
-  assert.equal(r.status, 202);
-  const { sync_id } = (await r.json()) as { sync_id: string };
 
-  const deadline = Date.now() + 60_000;
+  let child: Child;
+  let baseline: any = null;
+  const syncNow = async (api: ReturnType<typeof apiClient>, fileTypes: string[], files: Record<string, Buffer>) => {
+    for (const ft of fileTypes) {
+      const r = await api.upload('RETAIL', ft, files[ft]);
+      assert.equal(r.status, 201, await r.clone().text());
+    }
+    const r = await api.send('POST', '/api/sync/', { loan_type: 'RETAIL' });
+    assert.equal(r.status, 202);
+    return ((await r.json()) as { sync_id: string }).sync_id;
+  };
+  const files = {
+    credit: fs.readFileSync(path.join(dir, 'credit.csv')),
+    payment_plan: fs.readFileSync(path.join(dir, 'payment_plan.csv')),
+  };
+  if (mode !== 'full') {
+    // The baseline: both files, no faults (a failing commit would fail it too).
+    child = await startChild(env);
+    children.push(child);
+    const id = await syncNow(apiClient(child.url, apiKey), ['credit', 'payment_plan'], files);
+    baseline = await waitForSync(child.url, apiKey, id, 120_000);
+    assert.equal(baseline.status, 'SUCCESS', baseline.message);
+    await child.kill('SIGTERM');
+  }
+  child = await startChild({ ...env, ...faults });
+  children.push(child);
+  let api = apiClient(child.url, apiKey);
+  // creditOnly: the same credit file without its last 20 % of lines, so some loans (and their payments) go.
+  const lines = files.credit.toString('utf8').trimEnd().split('\n');
+  const shortCredit = Buffer.from(lines.slice(0, Math.ceil(lines.length * 0.8)).join('\n') + '\n');
+  const sync_id =
+    mode === 'creditOnly' ? await syncNow(api, ['credit'], { credit: shortCredit }) : await syncNow(api, ['credit', 'payment_plan'], files);
+
+  const deadline = Date.now() + 90_000;
   for (;;) {
     const { body } = await api.json(`/api/sync/logs/${sync_id}/progress/`);
-    if (body.phase === phase && body.steps?.at(-1)?.finishedAt === null) break;
+    const last = body.steps?.at(-1);
+    if (body.phase === phase && last?.finishedAt === null && (lastStep === null || last.name === lastStep)) break;
     if (body.phase === 'done') assert.fail(`the sync finished before reaching ${phase}`);
     if (Date.now() > deadline) assert.fail(`never reached ${phase}`);
     await new Promise((res) => setTimeout(res, 100));
@@ -69,18 +99,35 @@ async function scenario(faultPoint: string, phase: string, credits: number) {
 
   child = await startChild(env);
   children.push(child);
+  api = apiClient(child.url, apiKey);
   const log = await waitForSync(child.url, apiKey, sync_id, 180_000);
-  assert.equal(log.status, 'SUCCESS', log.message);
-  for (const ft of ['credit', 'payment_plan'] as const) {
-    assert.equal(log.files[ft].rows_total, truth.files[ft].rows, `${ft} rows_total`);
-    assert.equal(log.files[ft].rows_invalid, truth.files[ft].invalid_rows, `${ft} rows_invalid`);
-  }
-  const errors = (await apiClient(child.url, apiKey).json(`/api/sync/logs/${sync_id}/errors/?limit=1`)).body;
+  const errors = (await api.json(`/api/sync/logs/${sync_id}/errors/?limit=1`)).body;
   const expectedErrors = Object.values(log.errors_by_code as Record<string, number>).reduce((a, b) => a + b, 0);
   assert.equal(errors.total, expectedErrors, 'no duplicated validation-error rows');
+  if (mode === 'failedCommit') {
+    assert.equal(log.status, 'FAILED', log.message);
+    const pending = (await api.json('/api/uploads/')).body as { loan_type: string; file_type: string }[];
+    for (const ft of ['credit', 'payment_plan']) {
+      assert.ok(pending.some((u) => u.loan_type === 'RETAIL' && u.file_type === ft), `the ${ft} upload is pending again`);
+    }
+  } else {
+    assert.equal(log.status, 'SUCCESS', log.message);
+    if (mode === 'full') {
+      for (const ft of ['credit', 'payment_plan'] as const) {
+        assert.equal(log.files[ft].rows_total, truth.files[ft].rows, `${ft} rows_total`);
+        assert.equal(log.files[ft].rows_invalid, truth.files[ft].invalid_rows, `${ft} rows_invalid`);
+      }
+    }
+  }
   await child.kill('SIGTERM');
 
   // The child is gone: open its warehouse here and check rows one by one.
+  const valid = (ft: 'credit' | 'payment_plan') => truth.files[ft].rows - truth.files[ft].invalid_rows;
+  const expected =
+    mode === 'full' || mode === 'failedCommit'
+      ? { credit: valid('credit'), payment_plan: valid('payment_plan') }
+      : { credit: log.files.credit.rows_total - log.files.credit.rows_invalid, payment_plan: baseline.rows_written.payment_plan - log.rows_removed.payment_plan };
+  if (mode === 'creditOnly') assert.ok(log.rows_removed.payment_plan > 0, 'the shorter credit file removed payments');
   const wh = await openWarehouse(config.clickhouse);
   try {
     for (const [table, key, ft] of [
@@ -88,14 +135,17 @@ async function scenario(faultPoint: string, phase: string, credits: number) {
       ['fact_payment', 'loan_account_number, installment_number', 'payment_plan'],
     ] as const) {
       const [row] = await wh.query<{ n: string; u: string }>(`SELECT count() AS n, uniqExact(${key}) AS u FROM ${qualified(tenantId, table)} WHERE loan_type = 'RETAIL'`);
-      const valid = truth.files[ft].rows - truth.files[ft].invalid_rows;
-      assert.equal(Number(row.n), valid, `${table}: exactly the valid rows`);
-      assert.equal(Number(row.u), valid, `${table}: no duplicates`);
+      assert.equal(Number(row.n), expected[ft], `${table}: exactly the expected rows`);
+      assert.equal(Number(row.u), expected[ft], `${table}: no duplicates`);
     }
     const [orphans] = await wh.query<{ n: string }>(
       `SELECT count() AS n FROM ${qualified(tenantId, 'fact_payment')} WHERE loan_account_number NOT IN (SELECT loan_account_number FROM ${qualified(tenantId, 'fact_credit')})`,
     );
     assert.equal(Number(orphans.n), 0, 'every payment references a credit');
+    if (mode === 'failedCommit') {
+      const [n] = await wh.query<{ n: string }>(`SELECT count() AS n FROM ${qualified(tenantId, 'fact_credit')} WHERE sync_id = {s:String}`, { s: baseline.sync_id });
+      assert.equal(Number(n.n), expected.credit, 'the warehouse holds the baseline sync\'s rows, restored from the snapshot');
+    }
   } finally {
     await wh.close();
   }
@@ -103,17 +153,20 @@ async function scenario(faultPoint: string, phase: string, credits: number) {
 
 describe('worker crashes', () => {
   // Every activity of a sync in order, each with a pause point in its middle where the worker is killed.
-  const cases = [
-    ['begin.afterMark', 'starting', 'begin (sync log marked RUNNING, warehouse not yet ensured)', 300],
-    ['claim.afterClaim', 'claiming', 'claim (uploads already moved into the sync, result not yet reported)', 300],
-    ['validate.afterFirstChunk', 'validating', 'validate (first chunk staged)', 3000],
-    ['commit.between', 'committing', 'commit (between the two partition replaces)', 1000],
-    ['cleanup.afterDrop', 'cleaning_up', 'clean up (staging dropped, claim not yet released)', 300],
-    ['record.afterFinish', 'recording', 'record (final log written, metrics not yet counted)', 300],
-  ] as const;
-  for (const [point, phase, what, credits] of cases) {
-    test(`a worker killed during ${what} still yields exact results after restart`, { timeout: 240_000 }, async () => {
-      await scenario(point, phase, credits);
+  const cases: [string, string, string | null, string, number, Mode][] = [
+    ['begin.afterMark', 'starting', null, 'begin (sync log marked RUNNING, warehouse not yet ensured)', 300, 'full'],
+    ['claim.afterClaim', 'claiming', null, 'claim (uploads already moved into the sync, result not yet reported)', 300, 'full'],
+    ['validate.afterFirstChunk', 'validating', null, 'validate (first chunk staged)', 3000, 'full'],
+    ['carry.afterStage', 'committing', 'carry over payments', 'carry over (credit-only sync, kept payments staged)', 300, 'creditOnly'],
+    ['commit.between', 'committing', 'commit', 'commit (between the two partition replaces)', 1000, 'full'],
+    ['rollback.between', 'cleaning_up', 'roll back', 'roll back of a commit that failed for good (between the two restores)', 300, 'failedCommit'],
+    ['cleanup.afterDrop', 'cleaning_up', 'clean up', 'clean up (staging dropped, claim not yet released)', 300, 'full'],
+    ['record.afterFinish', 'recording', null, 'record (final log written, metrics not yet counted)', 300, 'full'],
+  ];
+  for (const [point, phase, lastStep, what, credits, mode] of cases) {
+    const outcome = mode === 'failedCommit' ? 'still ends FAILED with the old data restored and the uploads pending' : 'still yields exact results';
+    test(`a worker killed during ${what} ${outcome} after restart`, { timeout: 300_000 }, async () => {
+      await scenario(point, phase, lastStep, credits, mode);
     });
   }
 });
