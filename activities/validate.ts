@@ -226,5 +226,3 @@ async function writeFailedHeader(deps: ActivityDeps, failedKey: string, header: 
   if (h.length) await deps.redis.staging.set(`${failedKey}:header`, JSON.stringify(h), 'EX', deps.failedRowsTtlSeconds);
 }
 
-// Kept here for existing importers; the definition lives with the file validator.
-export { encodeTsv } from '../domain/file-validator.ts';

@@ -137,13 +137,7 @@ function toSet(lines: string): Set<string> {
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const escapeTsv = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
-/** TabSeparated encoding of one row's values: NULL is \N; backslash, tab and line breaks are escaped. */
-export function encodeTsv(values: readonly (string | null)[]): string {
-  const copy = values.slice();
-  escapeTsvInPlace(copy);
-  return (copy as string[]).join('\t');
-}
-
+/** TabSeparated encoding in place: NULL is \N; backslash, tab and line breaks are escaped. */
 function escapeTsvInPlace(values: (string | null)[]): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
