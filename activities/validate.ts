@@ -115,6 +115,7 @@ export function createValidateActivities(deps: ActivityDeps) {
           .catch(() => {});
       };
 
+      let first = true;
       const handle = async (b: ValidateBatch) => {
         if (b.tsv) {
           tsvParts.push(b.tsv);
@@ -134,7 +135,6 @@ export function createValidateActivities(deps: ActivityDeps) {
         }
         await report();
       };
-      let first = true;
 
       let final: Awaited<ReturnType<ValidationThread['end']>>;
       try {

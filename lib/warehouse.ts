@@ -81,7 +81,9 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
         const file = path.join(spool, `${process.pid}-${++spooled}.tsv`);
         await fs.promises.writeFile(file, tsv);
         try {
-          await client.command({ query: `INSERT INTO ${table} SELECT * FROM file('${file}', 'TabSeparated')` });
+          // The path is ours, but DATA_DIR is free text: quote it as a SQL string literal.
+          const literal = `'${file.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+          await client.command({ query: `INSERT INTO ${table} SELECT * FROM file(${literal}, 'TabSeparated')` });
         } finally {
           await fs.promises.rm(file, { force: true });
         }
