@@ -18,6 +18,10 @@ export interface ActivityDeps {
   stagingTtlSeconds: number;
   /** Rows per ClickHouse insert batch. */
   insertBatchRows?: number;
+  /** Threads validating one file (1 = the whole file in order in one thread). */
+  validateThreads?: number;
+  /** Bytes per segment of parallel validation. */
+  validateSegmentBytes?: number;
   /** Fault injection (tests only): pause at named points so a test can kill the worker there. */
   faultDelays?: Record<string, number>;
   /** Fault injection (tests only): fail at named points, a number of times (retried) or always (for good). */

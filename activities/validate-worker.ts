@@ -1,38 +1,86 @@
 /**
- * Worker thread of the validate activity: parses and validates one file (domain/file-validator.ts) while the
- * activity's thread does the I/O — reading staged chunks, inserting into the warehouse, writing errors — and
- * keeps answering heartbeats (and, in a single-process deployment, API requests). A fresh thread per file also
- * keeps V8's type feedback from one file's odd rows from slowing down the next file.
+ * Worker thread of the validate activity: parses and validates (domain/file-validator.ts) while the activity's
+ * thread does the I/O — reading staged chunks, inserting into the warehouse, writing errors — and keeps answering
+ * heartbeats (and, in a single-process deployment, API requests). A fresh thread per file also keeps V8's type
+ * feedback from one file's odd rows from slowing down the next file.
  *
- * Messages in: {type:'chunk', buf} (transferred), {type:'end'}. Out, one per message in order:
- * {type:'batch', batch}, then {type:'done', batch, result, header}; or {type:'error', error} and nothing after.
+ * One file in order (workerData.header null): in {type:'chunk', buf} (transferred) and {type:'end'}; out, one per
+ * message in order: {type:'batch', batch}, then {type:'done', batch, result, header}.
+ * A share of a file's segments (workerData.header set, parallel validation): in {type:'count'}, later
+ * {type:'validate'} (once more with conflicts, rarely) and {type:'release'} for each; out {type:'counted'} and
+ * {type:'validated'}.
+ * On failure {type:'error', error} and nothing after.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FileValidator, ownsBuffer, type FileValidatorInit, type ValidateBatch } from '../domain/file-validator.ts';
+import {
+  FileValidator,
+  SegmentValidator,
+  ownsBuffer,
+  type FileHeader,
+  type FileValidatorInit,
+  type SegmentCount,
+  type SegmentResult,
+  type ValidateBatch,
+} from '../domain/file-validator.ts';
 import { FileLevelError } from '../domain/file-errors.ts';
+import type { FileValidation } from '../domain/sync-types.ts';
 
-export type WorkerIn = { type: 'chunk'; buf: Uint8Array } | { type: 'end' };
+export interface WorkerData {
+  init: FileValidatorInit;
+  /** Set for parallel validation (segments); null to validate a whole file in order. */
+  header: FileHeader | null;
+}
+
+export type WorkerIn =
+  | { type: 'chunk'; buf: Uint8Array }
+  | { type: 'end' }
+  | { type: 'count'; seq: number; buf: Uint8Array; first: boolean; last: boolean; byteOffset: number }
+  | { type: 'validate'; seq: number; rowOffset: number; conflicts: string[] }
+  | { type: 'release'; seq: number };
 export type WorkerOut =
   | { type: 'batch'; batch: ValidateBatch }
-  | { type: 'done'; batch: ValidateBatch; result: FileValidator['result']; header: string[] }
+  | { type: 'done'; batch: ValidateBatch; result: FileValidation; header: string[] }
+  | { type: 'counted'; count: SegmentCount }
+  | ({ type: 'validated' } & SegmentResult)
   | { type: 'error'; error: { fileLevel: boolean; code?: string; message: string; details?: unknown; stack?: string } };
 
 const port = parentPort!;
-const v = new FileValidator(workerData as FileValidatorInit);
+const data = workerData as WorkerData;
+const whole = data.header === null ? new FileValidator(data.init) : null;
+const segments = data.header === null ? null : new SegmentValidator(data.init, data.header);
 let failed = false;
 
 const send = (msg: WorkerOut) => {
+  const transfer: ArrayBuffer[] = [];
   const b = 'batch' in msg ? msg.batch.tsv : null;
-  port.postMessage(msg, b && ownsBuffer(b) ? [b.buffer as ArrayBuffer] : []);
+  if (b && ownsBuffer(b)) transfer.push(b.buffer as ArrayBuffer);
+  if (msg.type === 'validated' && msg.keys.kind === 'small' && ownsBuffer(msg.keys.bits)) transfer.push(msg.keys.bits.buffer as ArrayBuffer);
+  port.postMessage(msg, transfer);
 };
 
 port.on('message', (msg: WorkerIn) => {
   if (failed) return;
   try {
-    if (msg.type === 'chunk') send({ type: 'batch', batch: v.push(msg.buf) });
-    else send({ type: 'done', batch: v.end(), result: v.result, header: v.header });
+    switch (msg.type) {
+      case 'chunk':
+        send({ type: 'batch', batch: whole!.push(msg.buf) });
+        break;
+      case 'end':
+        send({ type: 'done', batch: whole!.end(), result: whole!.result, header: whole!.header });
+        break;
+      case 'count':
+        send({ type: 'counted', count: segments!.count(msg.seq, msg.buf, msg) });
+        break;
+      case 'validate':
+        send({ type: 'validated', ...segments!.validate(msg.seq, msg.rowOffset, msg.conflicts) });
+        break;
+      case 'release':
+        segments!.release(msg.seq);
+        break;
+    }
   } catch (err) {
     failed = true;
+    segments?.clear();
     const e = err as Error;
     send({
       type: 'error',

@@ -3,14 +3,31 @@
  * normalized rows to the loan type's staging partition in ClickHouse, batches errors into PostgreSQL and keeps
  * failed rows in Redis for 72 h. Idempotent: a retry (e.g. after a worker crash) clears what an earlier attempt
  * wrote for this sync and file, then starts over, so counts are exact and nothing is duplicated.
+ *
+ * Parsing and validating is the CPU-bound part: it runs in worker threads, by default several per file
+ * (`parallelBatches`: segments cut at line breaks, merged back in file order — domain/file-validator.ts says
+ * how DUPLICATE and row numbers stay exact). A file the cuts do not suit (a quoted value spanning a cut, a
+ * file-level error) is validated again in one thread, in order (`orderedBatches`), which is also the mode with
+ * VALIDATE_THREADS=1.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { faultPoint, type ActivityDeps } from './deps.ts';
-import { FACT_TABLE, STAGING_TABLE, type FileType, type LoanType } from '../domain/columns.ts';
+import { FACT_TABLE, STAGING_TABLE, type ErrorCode, type FileType, type LoanType } from '../domain/columns.ts';
 import { Worker } from 'node:worker_threads';
 import { FileLevelError, type FileErrorCode, type FileErrorDetails } from '../domain/file-errors.ts';
-import { ownsBuffer, type FileValidatorInit, type ValidateBatch } from '../domain/file-validator.ts';
-import type { WorkerIn, WorkerOut } from './validate-worker.ts';
+import {
+  SegmentCutError,
+  SegmentCutter,
+  SegmentMerger,
+  SegmentOffsets,
+  ownsBuffer,
+  readSegmentHeader,
+  type FileHeader,
+  type FileValidatorInit,
+  type Segment,
+  type ValidateBatch,
+} from '../domain/file-validator.ts';
+import type { WorkerData, WorkerIn, WorkerOut } from './validate-worker.ts';
 import type { FileProgress, FileValidation } from '../domain/sync-types.ts';
 import { PROGRESS_SIGNAL } from '../domain/sync-types.ts';
 import { keys } from '../lib/keys.ts';
@@ -29,6 +46,9 @@ export interface ValidateInput {
 
 const ERROR_BATCH = 5_000;
 const DEFAULT_INSERT_ROWS = 100_000;
+/** Also flush an insert at this many bytes: wide credit rows would otherwise leave one big insert for the end. */
+const INSERT_BYTES = 8 << 20;
+const DEFAULT_SEGMENT_BYTES = 2 << 20;
 const PROGRESS_EVERY_MS = 2_000;
 
 export function createValidateActivities(deps: ActivityDeps) {
@@ -48,171 +68,337 @@ export function createValidateActivities(deps: ActivityDeps) {
 
   return {
     async validateFile(input: ValidateInput): Promise<FileValidation> {
-      const { tenantId, loanType, syncId, fileType } = input;
-      const ctx = Context.current();
-      const wh = deps.warehouse;
-      const stg = qualified(tenantId, STAGING_TABLE[fileType]);
-      const claimed = keys.claimed(tenantId, loanType, fileType, syncId);
-      const totalRows = Number((await deps.redis.staging.get(claimed.count)) ?? -1);
-      if (totalRows < 0) {
-        throw ApplicationFailure.nonRetryable(`claimed ${fileType} upload of sync ${syncId} is gone from staging`, 'BadData');
+      const threads = deps.validateThreads ?? 1;
+      if (threads > 1) {
+        try {
+          return await validateOnce(input, threads);
+        } catch (err) {
+          if (!(err instanceof SegmentCutError)) throw err;
+          deps.log.info('validating the file again in one thread', { tenantId: input.tenantId, syncId: input.syncId, fileType: input.fileType, reason: err.message });
+        }
       }
-
-      // Start from a clean slate for this sync and file (idempotent retry).
-      await wh.command(`ALTER TABLE ${stg} DROP PARTITION {lt:String}`, { lt: loanType });
-      await deleteValidationErrors(deps.db, tenantId, syncId, fileType);
-      const failed = new ChunkedListWriter(deps.redis.staging, keys.failed(tenantId, loanType, fileType, syncId), deps.failedRowsTtlSeconds);
-      await failed.reset();
-
-      const init: FileValidatorInit = {
-        fileType,
-        loanType,
-        syncId,
-        loadedAt: new Date().toISOString().replace('T', ' ').replace('Z', ''),
-        references: await loadReferences(input),
-      };
-      const worker = new ValidationThread(init);
-
-      let tsvParts: Uint8Array[] = [];
-      let tsvRows = 0;
-      let errBatch: ValidationErrorRow[] = [];
-      let rowsTotal = 0;
-      let rowsInvalid = 0;
-      let errorCount = 0;
-
-      // One insert in flight while the worker parses on: the engine works on its own threads meanwhile.
-      let inflight: Promise<void> | null = null;
-      const flushRows = async () => {
-        if (tsvRows === 0) return;
-        const body = Buffer.concat(tsvParts);
-        tsvParts = [];
-        tsvRows = 0;
-        if (inflight) await inflight;
-        const p = wh.insertTsv(stg, body);
-        p.catch(() => {}); // surfaced by the next await of `inflight`
-        inflight = p;
-      };
-      const flushErrors = async () => {
-        if (errBatch.length === 0) return;
-        const batch = errBatch;
-        errBatch = [];
-        await insertValidationErrors(deps.db, tenantId, syncId, fileType, batch);
-      };
-
-      let lastProgress = 0;
-      const report = async (force = false) => {
-        const now = Date.now();
-        if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
-        lastProgress = now;
-        const progress: FileProgress = { rowsTotal: totalRows, rowsProcessed: rowsTotal, rowsInvalid, errors: errorCount };
-        ctx.heartbeat(progress);
-        // Live progress for the workflow's query (API and web app); best effort.
-        const wf = ctx.info.workflowExecution;
-        if (!wf) return;
-        await ctx.client.workflow
-          .getHandle(wf.workflowId, wf.runId)
-          .signal(PROGRESS_SIGNAL, { fileType, progress })
-          .catch(() => {});
-      };
-
-      let first = true;
-      const handle = async (b: ValidateBatch) => {
-        if (b.tsv) {
-          tsvParts.push(b.tsv);
-          tsvRows += b.tsvRows;
-        }
-        for (const e of b.errors) errBatch.push(e);
-        for (const l of b.failedLines) await failed.write(l);
-        rowsTotal = b.rowsTotal;
-        rowsInvalid = b.rowsInvalid;
-        errorCount = b.errorCount;
-        if (tsvRows >= insertRows) await flushRows();
-        if (errBatch.length >= ERROR_BATCH) await flushErrors();
-        if (first) {
-          first = false;
-          await report(true);
-          await faultPoint(deps, 'validate.afterFirstChunk', () => ctx.heartbeat());
-        }
-        await report();
-      };
-
-      let final: Awaited<ReturnType<ValidationThread['end']>>;
-      try {
-        // Keep a few chunks queued at the worker so it never waits for Redis or for us.
-        const queued: Promise<ValidateBatch>[] = [];
-        for await (const chunk of readChunks(deps.redis.staging, claimed.chunks)) {
-          queued.push(worker.push(chunk));
-          if (queued.length >= WORKER_QUEUE) await handle(await queued.shift()!);
-        }
-        while (queued.length) await handle(await queued.shift()!);
-        final = await worker.end();
-        await handle(final.batch);
-        await flushRows();
-        await inflight;
-      } catch (err) {
-        // A retry starts by dropping the staging partition: no insert of this attempt may land after that.
-        await (inflight as Promise<void> | null)?.catch(() => {});
-        if (err instanceof FileLevelError) {
-          // Accepted at upload, so this means the stored file changed or the rules did: do not retry.
-          throw ApplicationFailure.nonRetryable(`${fileType}: ${err.message}`, 'BadData');
-        }
-        throw err;
-      } finally {
-        await worker.terminate();
-      }
-      await flushErrors();
-      await failed.close();
-      await writeFailedHeader(deps, keys.failed(tenantId, loanType, fileType, syncId), () => final.header);
-      rowsTotal = final.result.rowsTotal;
-      await report(true);
-      return final.result;
+      return validateOnce(input, 1);
     },
   };
+
+  async function validateOnce(input: ValidateInput, threads: number): Promise<FileValidation> {
+    const { tenantId, loanType, syncId, fileType } = input;
+    const ctx = Context.current();
+    const wh = deps.warehouse;
+    const stg = qualified(tenantId, STAGING_TABLE[fileType]);
+    const claimed = keys.claimed(tenantId, loanType, fileType, syncId);
+    const totalRows = Number((await deps.redis.staging.get(claimed.count)) ?? -1);
+    if (totalRows < 0) {
+      throw ApplicationFailure.nonRetryable(`claimed ${fileType} upload of sync ${syncId} is gone from staging`, 'BadData');
+    }
+
+    // Start from a clean slate for this sync and file (idempotent retry).
+    await wh.command(`ALTER TABLE ${stg} DROP PARTITION {lt:String}`, { lt: loanType });
+    await deleteValidationErrors(deps.db, tenantId, syncId, fileType);
+    const failed = new ChunkedListWriter(deps.redis.staging, keys.failed(tenantId, loanType, fileType, syncId), deps.failedRowsTtlSeconds);
+    await failed.reset();
+
+    const init: FileValidatorInit = {
+      fileType,
+      loanType,
+      syncId,
+      loadedAt: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+      references: await loadReferences(input),
+      compactRows: wh.compactRows,
+    };
+    const fixed = { loan_type: loanType, sync_id: syncId, loaded_at: init.loadedAt };
+
+    // Where the wall time goes (logged at the end): waiting for the threads, for the engine, for Redis/PostgreSQL.
+    const t = { start: performance.now(), thread: 0, insert: 0, read: 0, errors: 0 };
+    const timed = async <T>(k: 'thread' | 'insert' | 'read' | 'errors', p: Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await p;
+      } finally {
+        t[k] += performance.now() - t0;
+      }
+    };
+
+    let tsvParts: Uint8Array[] = [];
+    let tsvRows = 0;
+    let tsvBytes = 0;
+    let errBatch: ValidationErrorRow[] = [];
+    let rowsTotal = 0;
+    let rowsInvalid = 0;
+    let errorCount = 0;
+
+    // One insert and one error batch in flight while the threads parse on: the engine and PostgreSQL work
+    // meanwhile. A failure surfaces at the next await of the same kind.
+    let inflight: Promise<void> | null = null;
+    let errInflight: Promise<void> | null = null;
+    const flushRows = async () => {
+      if (tsvRows === 0) return;
+      const body = Buffer.concat(tsvParts);
+      tsvParts = [];
+      tsvRows = 0;
+      tsvBytes = 0;
+      if (inflight) await timed('insert', inflight);
+      const p = wh.insertTsv(stg, fileType, body, fixed);
+      p.catch(() => {});
+      inflight = p;
+    };
+    const flushErrors = async () => {
+      if (errBatch.length === 0) return;
+      const batch = errBatch;
+      errBatch = [];
+      if (errInflight) await timed('errors', errInflight);
+      const p = insertValidationErrors(deps.db, tenantId, syncId, fileType, batch);
+      p.catch(() => {});
+      errInflight = p;
+    };
+
+    let lastProgress = 0;
+    const report = async (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
+      lastProgress = now;
+      const progress: FileProgress = { rowsTotal: totalRows, rowsProcessed: rowsTotal, rowsInvalid, errors: errorCount };
+      ctx.heartbeat(progress);
+      // Live progress for the workflow's query (API and web app); best effort.
+      const wf = ctx.info.workflowExecution;
+      if (!wf) return;
+      await ctx.client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .signal(PROGRESS_SIGNAL, { fileType, progress })
+        .catch(() => {});
+    };
+
+    let first = true;
+    const handle = async (b: ValidateBatch) => {
+      if (b.tsv) {
+        tsvParts.push(b.tsv);
+        tsvRows += b.tsvRows;
+        tsvBytes += b.tsv.byteLength;
+      }
+      for (const e of b.errors) errBatch.push(e);
+      for (const l of b.failedLines) await failed.write(l);
+      rowsTotal = b.rowsTotal;
+      rowsInvalid = b.rowsInvalid;
+      errorCount = b.errorCount;
+      if (tsvRows >= insertRows || tsvBytes >= INSERT_BYTES) await flushRows();
+      if (errBatch.length >= ERROR_BATCH) await flushErrors();
+      if (first) {
+        first = false;
+        await report(true);
+        await faultPoint(deps, 'validate.afterFirstChunk', () => ctx.heartbeat());
+      }
+      await report();
+    };
+
+    let final: Final;
+    const chunks = readChunks(deps.redis.staging, claimed.chunks)[Symbol.asyncIterator]();
+    const read = () => timed('read', chunks.next());
+    const batches =
+      threads > 1 ? parallelBatches(init, read, threads, deps.validateSegmentBytes ?? DEFAULT_SEGMENT_BYTES) : orderedBatches(init, read);
+    try {
+      for (let r = await timed('thread', batches.next()); ; r = await timed('thread', batches.next())) {
+        if (r.done) {
+          final = r.value;
+          break;
+        }
+        await handle(r.value);
+      }
+      await flushRows();
+      await timed('insert', inflight ?? Promise.resolve());
+      await flushErrors();
+      await timed('errors', errInflight ?? Promise.resolve());
+    } catch (err) {
+      // A retry starts by dropping the staging partition: nothing of this attempt may land after that.
+      await batches.return(undefined as never).catch(() => {});
+      await (inflight as Promise<void> | null)?.catch(() => {});
+      await (errInflight as Promise<void> | null)?.catch(() => {});
+      if (err instanceof FileLevelError) {
+        // Accepted at upload, so this means the stored file changed or the rules did: do not retry.
+        throw ApplicationFailure.nonRetryable(`${fileType}: ${err.message}`, 'BadData');
+      }
+      throw err;
+    }
+    await failed.close();
+    await writeFailedHeader(deps, keys.failed(tenantId, loanType, fileType, syncId), () => final.header);
+    rowsTotal = final.result.rowsTotal;
+    await report(true);
+    const ms = (v: number) => Math.round(v);
+    deps.log.info('file validated', {
+      tenantId, loanType, syncId, fileType, threads, rows: rowsTotal, invalid: final.result.rowsInvalid,
+      ms: ms(performance.now() - t.start), waitThreadsMs: ms(t.thread), waitInsertMs: ms(t.insert), waitReadMs: ms(t.read), waitErrorsMs: ms(t.errors),
+    });
+    return final.result;
+  }
 }
 
-/** Chunks handed to the worker ahead of the one being handled (each ≤ 1 MiB of text). */
+type Final = { result: FileValidation; header: string[] };
+type ReadChunk = () => Promise<IteratorResult<Buffer>>;
+
+/** Chunks handed to the thread ahead of the one being handled (each ≤ 1 MiB of text). */
 const WORKER_QUEUE = 3;
 
-/** The worker thread of one file, as promises: one reply per message, in order. */
+/** The whole file in order, one thread. */
+async function* orderedBatches(init: FileValidatorInit, read: ReadChunk): AsyncGenerator<ValidateBatch, Final> {
+  const worker = new ValidationThread({ init, header: null });
+  try {
+    // Keep a few chunks queued at the thread so it never waits for Redis or for us.
+    const queued: Promise<Extract<WorkerOut, { type: 'batch' }>>[] = [];
+    for (let c = await read(); !c.done; c = await read()) {
+      queued.push(worker.send({ type: 'chunk', buf: c.value }) as Promise<Extract<WorkerOut, { type: 'batch' }>>);
+      if (queued.length >= WORKER_QUEUE) yield (await queued.shift()!).batch;
+    }
+    while (queued.length) yield (await queued.shift()!).batch;
+    const done = (await worker.send({ type: 'end' })) as Extract<WorkerOut, { type: 'done' }>;
+    yield done.batch;
+    return { result: done.result, header: done.header };
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/**
+ * The file cut into segments at line breaks, validated by up to `threads` threads, batches yielded in file order
+ * (domain/file-validator.ts SegmentValidator says how). Segment k goes to thread k mod n: counted, then validated
+ * once the counts before it give its first row number (SegmentOffsets), then merged in file order into the file's
+ * keys (SegmentMerger) and, when an earlier segment claimed some of its keys, validated again. Throws
+ * SegmentCutError when the file does not suit this.
+ */
+async function* parallelBatches(init: FileValidatorInit, read: ReadChunk, threads: number, segmentBytes: number): AsyncGenerator<ValidateBatch, Final> {
+  type Validated = Extract<WorkerOut, { type: 'validated' }>;
+  const workers: ValidationThread[] = [];
+  const waiting = new Map<number, { resolve: (v: Validated) => void; reject: (e: unknown) => void }>();
+  const batches = new Map<number, Promise<Validated>>();
+  const offsets = new SegmentOffsets();
+  const merger = new SegmentMerger();
+  const rowOffsets = new Map<number, number>();
+  const firstPass = new Map<number, Validated>(); // validated, waiting for the merge of the segments before
+  const again = new Set<number>(); // being validated again with conflicts
+  let header: FileHeader | null = null;
+  let failure: unknown = null;
+
+  const fail = (err: unknown) => {
+    failure ??= err;
+    for (const w of waiting.values()) w.reject(failure);
+    waiting.clear();
+  };
+  const settle = (v: Validated) => {
+    workers[v.seq % threads].post({ type: 'release', seq: v.seq });
+    waiting.get(v.seq)?.resolve(v);
+    waiting.delete(v.seq);
+  };
+  const onMessage = (m: WorkerOut) => {
+    try {
+      if (m.type === 'counted') {
+        for (const o of offsets.add(m.count)) {
+          rowOffsets.set(o.seq, o.rowOffset);
+          workers[o.seq % threads].post({ type: 'validate', seq: o.seq, rowOffset: o.rowOffset, conflicts: [] });
+        }
+      } else if (m.type === 'validated') {
+        if (again.delete(m.seq)) return settle(m);
+        firstPass.set(m.seq, m);
+        for (const { seq, conflicts } of merger.add(m.seq, m.keys)) {
+          const v = firstPass.get(seq)!;
+          firstPass.delete(seq);
+          if (conflicts.length === 0) settle(v);
+          else {
+            again.add(seq);
+            workers[seq % threads].post({ type: 'validate', seq, rowOffset: rowOffsets.get(seq)!, conflicts });
+          }
+        }
+      }
+    } catch (err) {
+      fail(err);
+    }
+  };
+  // A file-level error in a segment: the one-thread pass reports it exactly (absolute row numbers).
+  const onError = (err: unknown) => fail(err instanceof FileLevelError ? new SegmentCutError(`${err.code} in a segment`) : err);
+  const dispatch = (s: Segment) => {
+    header ??= readSegmentHeader(s.buf);
+    const k = s.seq % threads;
+    workers[k] ??= new ValidationThread({ init, header }, onMessage, onError);
+    const p = failure ? Promise.reject(failure) : new Promise<Validated>((resolve, reject) => waiting.set(s.seq, { resolve, reject }));
+    p.catch(() => {}); // awaited in order below; a failure may leave later ones unawaited
+    batches.set(s.seq, p);
+    // Its own ArrayBuffer, transferred: posting a view would copy the whole buffer behind it.
+    const own = new Uint8Array(s.buf.length);
+    own.set(s.buf);
+    workers[k].post({ type: 'count', seq: s.seq, buf: own, first: s.first, last: s.last, byteOffset: s.byteOffset });
+  };
+
+  const running: FileValidation = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {}, errorsByField: {} };
+  let errorCount = 0;
+  try {
+    const cutter = new SegmentCutter(segmentBytes);
+    let sent = 0;
+    let next = 0; // next segment to yield
+    let lastSeq = -1; // known once the input has ended
+    const maxInFlight = 3 * threads; // bounds memory: segments read but not yet handed on
+    while (lastSeq < 0 || next <= lastSeq) {
+      while (lastSeq < 0 && sent - next < maxInFlight) {
+        const c = await read();
+        const segs = c.done ? [cutter.end()] : cutter.push(c.value);
+        for (const s of segs) dispatch(s);
+        sent += segs.length;
+        if (c.done) lastSeq = sent - 1;
+      }
+      const done = await batches.get(next)!;
+      batches.delete(next);
+      next++;
+      const r = done.result;
+      running.rowsTotal += r.rowsTotal;
+      running.rowsValid += r.rowsValid;
+      running.rowsInvalid += r.rowsInvalid;
+      for (const [c, n] of Object.entries(r.errorsByCode)) running.errorsByCode[c as ErrorCode] = (running.errorsByCode[c as ErrorCode] ?? 0) + (n ?? 0);
+      for (const [f, n] of Object.entries(r.errorsByField)) running.errorsByField[f] = (running.errorsByField[f] ?? 0) + n;
+      errorCount += done.batch.errorCount;
+      yield { ...done.batch, rowsTotal: running.rowsTotal, rowsInvalid: running.rowsInvalid, errorCount };
+    }
+    // Only blank lines after the header, over several segments: the one-thread pass gives the exact EMPTY_FILE.
+    if (running.rowsTotal === 0 && lastSeq > 0) throw new SegmentCutError('no data rows');
+    return { result: running, header: header!.names };
+  } finally {
+    await Promise.all(workers.map((w) => w?.terminate()));
+  }
+}
+
+/** One worker thread, as promises (one reply per message, in order) or as callbacks (parallel validation). */
 class ValidationThread {
   private readonly worker: Worker;
   private readonly waiting: { resolve: (m: WorkerOut) => void; reject: (e: unknown) => void }[] = [];
   private failure: unknown = null;
 
-  constructor(init: FileValidatorInit) {
-    this.worker = new Worker(new URL('./validate-worker-boot.mjs', import.meta.url), { workerData: init });
+  constructor(data: WorkerData, onMessage?: (m: WorkerOut) => void, onError?: (e: unknown) => void) {
+    this.worker = new Worker(new URL('./validate-worker-boot.mjs', import.meta.url), { workerData: data });
+    const fail = (err: unknown) => {
+      if (this.failure === null) this.failure = err;
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+      onError?.(this.failure);
+    };
     this.worker.on('message', (m: WorkerOut) => {
       if (m.type === 'error') {
         const e = m.error;
-        this.fail(e.fileLevel ? new FileLevelError(e.code as FileErrorCode, e.message, e.details as FileErrorDetails) : Object.assign(new Error(e.message), { stack: e.stack }));
+        fail(e.fileLevel ? new FileLevelError(e.code as FileErrorCode, e.message, e.details as FileErrorDetails) : Object.assign(new Error(e.message), { stack: e.stack }));
         return;
       }
-      this.waiting.shift()?.resolve(m);
+      if (onMessage) onMessage(m);
+      else this.waiting.shift()?.resolve(m);
     });
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => this.fail(new Error(`validation worker exited (code ${code})`)));
+    this.worker.on('error', (err) => fail(err));
+    this.worker.on('exit', (code) => fail(new Error(`validation worker exited (code ${code})`)));
   }
 
-  private fail(err: unknown): void {
-    if (this.failure === null) this.failure = err;
-    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  post(msg: WorkerIn): void {
+    if (this.failure !== null) return;
+    const buf = msg.type === 'chunk' || msg.type === 'count' ? msg.buf : null;
+    this.worker.postMessage(msg, buf && ownsBuffer(buf) ? [buf.buffer as ArrayBuffer] : []);
   }
 
-  private send(msg: WorkerIn): Promise<WorkerOut> {
+  send(msg: WorkerIn): Promise<WorkerOut> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const reply = new Promise<WorkerOut>((resolve, reject) => this.waiting.push({ resolve, reject }));
     reply.catch(() => {}); // a queued reply may be abandoned when an earlier one fails
-    const buf = msg.type === 'chunk' ? msg.buf : null;
-    this.worker.postMessage(msg, buf && ownsBuffer(buf) ? [buf.buffer as ArrayBuffer] : []);
+    this.post(msg);
     return reply;
-  }
-
-  async push(buf: Uint8Array): Promise<ValidateBatch> {
-    return ((await this.send({ type: 'chunk', buf })) as Extract<WorkerOut, { type: 'batch' }>).batch;
-  }
-
-  async end(): Promise<Extract<WorkerOut, { type: 'done' }>> {
-    return (await this.send({ type: 'end' })) as Extract<WorkerOut, { type: 'done' }>;
   }
 
   async terminate(): Promise<void> {
@@ -225,4 +411,3 @@ async function writeFailedHeader(deps: ActivityDeps, failedKey: string, header: 
   const h = header();
   if (h.length) await deps.redis.staging.set(`${failedKey}:header`, JSON.stringify(h), 'EX', deps.failedRowsTtlSeconds);
 }
-

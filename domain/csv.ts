@@ -57,6 +57,18 @@ export const MAX_FIELDS = 1 << 16;
 export interface CsvParserOptions {
   maxFieldChars?: number;
   maxFields?: number;
+  /**
+   * Parse a slice of a file that starts at a record boundary after the header (parallel validation): the
+   * delimiter is known and no header is read, rows are numbered after `rowOffset` (the data rows before the
+   * slice), `byteOffset` (where the slice starts in the file) places INVALID_ENCODING, and `end()` does not judge
+   * EMPTY_FILE (the file does).
+   */
+  resume?: { delimiter: string; byteOffset: number; rowOffset: number };
+  /**
+   * Only count data rows (`rows`): a plain line (no quote) is counted without being split into fields, and
+   * onRow is not called for it. Counts, and where records end, are those of a full parse.
+   */
+  countOnly?: boolean;
 }
 
 const LF = 10;
@@ -155,6 +167,8 @@ export class CsvParser {
   private _delimiter: string | null = null;
   private failed: unknown = null;
   private ended = false;
+  private resumed = false;
+  private readonly countOnly: boolean;
 
   // UTF-8 layer.
   private consumed = 0; // absolute offset of the first byte not decoded yet (the start of `tail`)
@@ -185,6 +199,30 @@ export class CsvParser {
     this.h = handlers;
     this.maxFieldChars = opts.maxFieldChars ?? MAX_FIELD_CHARS;
     this.maxFields = opts.maxFields ?? MAX_FIELDS;
+    this.countOnly = opts.countOnly === true;
+    if (opts.resume) {
+      this.resumed = true;
+      this._delimiter = opts.resume.delimiter;
+      this.dcode = this._delimiter.charCodeAt(0);
+      this.headerDone = true;
+      this.textStarted = true; // a BOM only counts at the start of the file
+      this.consumed = opts.resume.byteOffset;
+      this._rows = opts.resume.rowOffset;
+    }
+  }
+
+  /** Everything pushed so far ended exactly at the end of a record (or of a blank line): nothing is pending. */
+  atRecordStart(): boolean {
+    return (
+      this.failed === null &&
+      this.headerDone &&
+      this.tail === null &&
+      this.st === S_REC &&
+      this.fields.length === 0 &&
+      this.partial === '' &&
+      this.junk === '' &&
+      !this.rowErr
+    );
   }
 
   /** Bytes pushed so far. */
@@ -272,7 +310,7 @@ export class CsvParser {
       }
       this.fields = [];
       this.partial = '';
-      if (this._rows === 0) throw new FileLevelError('EMPTY_FILE', 'The file has a header but no data rows.');
+      if (this._rows === 0 && !this.resumed) throw new FileLevelError('EMPTY_FILE', 'The file has a header but no data rows.');
     } catch (err) {
       this.failed = err;
       throw err;
@@ -434,6 +472,11 @@ export class CsvParser {
             const lf = s.indexOf('\n', i);
             if (lf >= 0) {
               if (qpos !== -1 && qpos < i) qpos = s.indexOf('"', i);
+              if ((qpos === -1 || qpos > lf) && this.countOnly && this.headerDone) {
+                this._rows++;
+                start = i = lf + 1;
+                continue;
+              }
               if (qpos === -1 || qpos > lf) {
                 const dch = this._delimiter!;
                 let j = i;

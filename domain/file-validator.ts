@@ -6,7 +6,9 @@
  */
 import type { FileType, LoanType, ErrorCode } from './columns.ts';
 import { CsvParser, type CsvRow } from './csv.ts';
-import { RowValidator, bindHeader, type HeaderBinding } from './validate.ts';
+import { RowValidator, bindHeader, type HeaderBinding, type ValidatedRow } from './validate.ts';
+import { KeyRegistry, type KeySummary } from './duplicate-keys.ts';
+import { FileLevelError } from './file-errors.ts';
 import type { FileValidation } from './sync-types.ts';
 
 export interface FileValidatorInit {
@@ -17,6 +19,8 @@ export interface FileValidatorInit {
   loadedAt: string;
   /** CROSS_REFERENCE set (spec §6) as newline-terminated loan account numbers; null = no check. */
   references: string | null;
+  /** Staged rows end with source_row only; the warehouse adds loan_type, sync_id and loaded_at (Warehouse.compactRows). */
+  compactRows?: boolean;
 }
 
 /** One validation error, shaped like a `validation_errors` row. */
@@ -30,7 +34,7 @@ export interface ErrorRecord {
 }
 
 export interface ValidateBatch {
-  /** Staging rows (TabSeparated, newline-terminated), or null when the chunk completed no valid row. */
+  /** Staging rows (TabSeparated, newline-terminated, see compactRows), or null when the chunk completed no valid row. */
   tsv: Uint8Array | null;
   tsvRows: number;
   errors: ErrorRecord[];
@@ -42,67 +46,55 @@ export interface ValidateBatch {
   errorCount: number;
 }
 
-export class FileValidator {
+/** Turns validated rows into a batch: staging rows as TSV, errors, failed lines, and the counts of what it took. */
+class BatchBuilder {
   readonly result: FileValidation = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {}, errorsByField: {} };
-  header: string[] = [];
-
-  private readonly parser: CsvParser;
-  private validator: RowValidator | null = null;
+  errorCount = 0;
   private tsv: string[] = [];
   private errors: ErrorRecord[] = [];
   private failedLines: string[] = [];
-  private errorCount = 0;
+  private escapeColumns: number[] = [];
 
-  constructor(init: FileValidatorInit) {
-    const { fileType, loanType } = init;
-    const loadedAt = init.loadedAt;
-    const references = init.references === null ? undefined : toSet(init.references);
+  constructor(private readonly init: FileValidatorInit) {}
+
+  use(validator: RowValidator): void {
+    this.escapeColumns = validator.escapeColumns;
+  }
+
+  /** `row.row` and the rows in `v` are the file's row numbers. */
+  add(row: CsvRow, v: ValidatedRow): void {
     const result = this.result;
-    this.parser = new CsvParser({
-      onHeader: (names, delimiter) => {
-        this.header = names;
-        const { binding } = bindHeader(fileType, loanType, names);
-        this.validator = new RowValidator(fileType, loanType, binding as HeaderBinding, { delimiter, references });
-      },
-      onRow: (row: CsvRow) => {
-        const v = this.validator!.validate(row);
-        result.rowsTotal++;
-        if (v.errors.length === 0 && v.values) {
-          result.rowsValid++;
-          // The row's values array is ours: escape in place, append the system columns, one native join per row
-          // and one per chunk (`a + b + …` would build rope strings that cost as much to flatten as validating).
-          const values = v.values;
-          escapeTsvInPlace(values);
-          values.push(loanType, init.syncId, String(row.row), loadedAt);
-          this.tsv.push((values as string[]).join('\t'));
-          return;
-        }
-        result.rowsInvalid++;
-        for (const e of v.errors) {
-          result.errorsByCode[e.code] = (result.errorsByCode[e.code] ?? 0) + 1;
-          const f = `${fileType}.${e.field}`;
-          result.errorsByField[f] = (result.errorsByField[f] ?? 0) + 1;
-          this.errors.push({ file_type: fileType, row: e.row, field: e.field, code: e.code, message: e.message, value: e.value });
-        }
-        this.errorCount += v.errors.length;
-        this.failedLines.push(JSON.stringify({ row: row.row, fields: row.fields, errors: v.errors.map((e) => ({ field: e.field, code: e.code, message: e.message })) }));
-      },
-    });
+    const fileType = this.init.fileType;
+    result.rowsTotal++;
+    if (v.errors.length === 0 && v.values) {
+      result.rowsValid++;
+      // The row's values array is ours: encode in place, append the system columns, one native join per row and
+      // one per batch (`a + b + …` would build rope strings that cost as much to flatten as validating).
+      const values = v.values;
+      for (let k = 0; k < values.length; k++) if (values[k] === null) values[k] = '\\N';
+      const esc = this.escapeColumns;
+      for (let i = 0; i < esc.length; i++) {
+        const x = values[esc[i]]!;
+        if (NEEDS_ESCAPE.test(x)) values[esc[i]] = escapeTsv(x);
+      }
+      if (this.init.compactRows) values.push(String(row.row));
+      else values.push(this.init.loanType, this.init.syncId, String(row.row), this.init.loadedAt);
+      this.tsv.push((values as string[]).join('\t'));
+      return;
+    }
+    result.rowsInvalid++;
+    for (const e of v.errors) {
+      result.errorsByCode[e.code] = (result.errorsByCode[e.code] ?? 0) + 1;
+      const f = `${fileType}.${e.field}`;
+      result.errorsByField[f] = (result.errorsByField[f] ?? 0) + 1;
+      this.errors.push({ file_type: fileType, row: e.row, field: e.field, code: e.code, message: e.message, value: e.value });
+    }
+    this.errorCount += v.errors.length;
+    this.failedLines.push(JSON.stringify({ row: row.row, fields: row.fields, errors: v.errors.map((e) => ({ field: e.field, code: e.code, message: e.message })) }));
   }
 
-  /** Parses and validates the next bytes; throws FileLevelError for a file-level problem (spec §7). */
-  push(chunk: Uint8Array): ValidateBatch {
-    this.parser.push(chunk);
-    return this.take();
-  }
-
-  /** Ends the file (a last row without a line break, EMPTY_FILE / MALFORMED_CSV checks). */
-  end(): ValidateBatch {
-    this.parser.end();
-    return this.take();
-  }
-
-  private take(): ValidateBatch {
+  /** What was added since the last take; the running totals are this builder's. */
+  take(): ValidateBatch {
     const batch: ValidateBatch = {
       tsv: this.tsv.length ? Buffer.from(this.tsv.join('\n') + '\n', 'utf8') : null,
       tsvRows: this.tsv.length,
@@ -119,8 +111,255 @@ export class FileValidator {
   }
 }
 
+/** Validates a whole file in order, one thread. */
+export class FileValidator {
+  header: string[] = [];
+
+  private readonly parser: CsvParser;
+  private readonly out: BatchBuilder;
+
+  constructor(init: FileValidatorInit) {
+    const { fileType, loanType } = init;
+    const references = init.references === null ? undefined : toSet(init.references);
+    const out = (this.out = new BatchBuilder(init));
+    let validator: RowValidator | null = null;
+    this.parser = new CsvParser({
+      onHeader: (names, delimiter) => {
+        this.header = names;
+        const { binding } = bindHeader(fileType, loanType, names);
+        validator = new RowValidator(fileType, loanType, binding as HeaderBinding, { delimiter, references });
+        out.use(validator);
+      },
+      onRow: (row: CsvRow) => out.add(row, validator!.validate(row)),
+    });
+  }
+
+  get result(): FileValidation {
+    return this.out.result;
+  }
+
+  /** Parses and validates the next bytes; throws FileLevelError for a file-level problem (spec §7). */
+  push(chunk: Uint8Array): ValidateBatch {
+    this.parser.push(chunk);
+    return this.out.take();
+  }
+
+  /** Ends the file (a last row without a line break, EMPTY_FILE / MALFORMED_CSV checks). */
+  end(): ValidateBatch {
+    this.parser.end();
+    return this.out.take();
+  }
+}
+
+/** A file's header as the segments of parallel validation need it (read once, from the file's first bytes). */
+export interface FileHeader {
+  names: string[];
+  delimiter: string;
+}
+
+/** First pass over one segment: its data rows, counted without validating, so every segment knows its row numbers. */
+export interface SegmentCount {
+  seq: number;
+  rows: number;
+  /** The segment ended on a record boundary (the cut was not inside a quoted value); always true for the last. */
+  atBoundary: boolean;
+}
+
+/** A validated segment: its batch (row numbers final) and its first occurrences of duplicate keys. */
+export interface SegmentResult {
+  seq: number;
+  batch: ValidateBatch;
+  result: FileValidation;
+  keys: KeySummary;
+}
+
+/**
+ * Parallel validation of one file, the part that runs in each thread. The file is cut into segments at line
+ * breaks. A thread first counts a segment's data rows (`count`, parsing only; whether a cut fell inside a quoted
+ * value shows there, and the caller then validates the file in one thread instead). Once the counts of every
+ * earlier segment give its first row number, it validates and encodes the segment (`validate`). Its first
+ * occurrences of keys are then merged in file order; when an earlier segment already holds some of them, the
+ * segment is validated again with those keys marked as seen (`validate` with `conflicts`, rare), which gives
+ * exactly the errors — DUPLICATE among them — of the one-thread pass. The segment's bytes are kept until
+ * `release`: holding validated rows instead would cost more in garbage collection than validating twice.
+ */
+export class SegmentValidator {
+  private readonly binding: HeaderBinding;
+  private readonly references: Set<string> | undefined;
+  private readonly held = new Map<number, { buf: Uint8Array; first: boolean; last: boolean; byteOffset: number; rowOffset: number }>();
+
+  constructor(
+    private readonly init: FileValidatorInit,
+    private readonly header: FileHeader,
+  ) {
+    this.binding = bindHeader(init.fileType, init.loanType, header.names).binding as HeaderBinding;
+    this.references = init.references === null ? undefined : toSet(init.references);
+  }
+
+  private parser(h: { first: boolean; byteOffset: number }, rowOffset: number, onRow: (row: CsvRow) => void, countOnly = false): CsvParser {
+    return h.first
+      ? new CsvParser({ onHeader: () => {}, onRow }, { countOnly })
+      : new CsvParser({ onHeader: () => {}, onRow }, { countOnly, resume: { delimiter: this.header.delimiter, byteOffset: h.byteOffset, rowOffset } });
+  }
+
+  /**
+   * Counts one segment's data rows and keeps its bytes. The first segment starts at the file's start (header
+   * included); any other at a line break after the header, `byteOffset` bytes into the file.
+   */
+  count(seq: number, buf: Uint8Array, opts: { first: boolean; last: boolean; byteOffset: number }): SegmentCount {
+    const h = { buf, first: opts.first, last: opts.last, byteOffset: opts.byteOffset, rowOffset: -1 };
+    const parser = this.parser(h, 0, () => {}, true);
+    parser.push(buf);
+    let atBoundary = true;
+    if (opts.last) parser.end();
+    else atBoundary = parser.atRecordStart();
+    this.held.set(seq, h);
+    return { seq, rows: parser.rows, atBoundary };
+  }
+
+  /** Validates and encodes a counted segment whose rows follow `rowOffset` rows; `conflicts`: see the class. */
+  validate(seq: number, rowOffset: number, conflicts: string[] = []): SegmentResult {
+    const h = this.held.get(seq);
+    if (!h) throw new Error(`SegmentValidator: segment ${seq} was not counted here`);
+    const validator = new RowValidator(this.init.fileType, this.init.loanType, this.binding, { delimiter: this.header.delimiter, references: this.references });
+    validator.claimKeys(conflicts);
+    const out = new BatchBuilder(this.init);
+    out.use(validator);
+    const parser = this.parser(h, rowOffset, (row) => out.add(row, validator.validate(row)));
+    parser.push(h.buf);
+    if (h.last) parser.end();
+    return { seq, batch: out.take(), result: out.result, keys: validator.keySummary() };
+  }
+
+  release(seq: number): void {
+    this.held.delete(seq);
+  }
+
+  /** Drops what an abandoned validation holds. */
+  clear(): void {
+    this.held.clear();
+  }
+}
+
+/** A segment of parallel validation: bytes cut at a line break, and where they start in the file. */
+export interface Segment {
+  seq: number;
+  buf: Buffer;
+  byteOffset: number;
+  first: boolean;
+  last: boolean;
+}
+
+/** Cuts a file's bytes, pushed in any pieces, into segments of about `bytes`, each ending with a line break. */
+export class SegmentCutter {
+  private acc: Buffer = Buffer.alloc(0);
+  private accOffset = 0; // file offset of acc[0]
+  private seq = 0;
+
+  constructor(private readonly bytes: number) {}
+
+  push(chunk: Buffer): Segment[] {
+    const out: Segment[] = [];
+    const acc = this.acc.length ? Buffer.concat([this.acc, chunk]) : chunk;
+    let pos = 0;
+    while (acc.length - pos >= this.bytes) {
+      const lf = acc.indexOf(0x0a, pos + this.bytes - 1);
+      if (lf < 0) break;
+      out.push({ seq: this.seq, buf: acc.subarray(pos, lf + 1), byteOffset: this.accOffset + pos, first: this.seq === 0, last: false });
+      this.seq++;
+      pos = lf + 1;
+    }
+    this.accOffset += pos;
+    // A copy, so the rest does not pin the chunk (the segments are copied when sent to a thread).
+    this.acc = pos === 0 ? acc : Buffer.from(acc.subarray(pos));
+    return out;
+  }
+
+  /** The rest of the file, the last segment (possibly empty). */
+  end(): Segment {
+    const s = { seq: this.seq, buf: this.acc, byteOffset: this.accOffset, first: this.seq === 0, last: true };
+    this.seq++;
+    this.acc = Buffer.alloc(0);
+    return s;
+  }
+}
+
+/**
+ * Puts segment counts in file order (they may arrive in any order): each segment's first row number is the sum
+ * of the rows before it. Throws SegmentCutError when a segment did not end on a record boundary.
+ */
+export class SegmentOffsets {
+  private readonly pending = new Map<number, SegmentCount>();
+  private next = 0;
+  private rowsBefore = 0;
+
+  add(c: SegmentCount): { seq: number; rowOffset: number }[] {
+    const out: { seq: number; rowOffset: number }[] = [];
+    this.pending.set(c.seq, c);
+    for (let m = this.pending.get(this.next); m; m = this.pending.get(this.next)) {
+      this.pending.delete(this.next);
+      if (!m.atBoundary) throw new SegmentCutError(`a quoted value spans the cut after segment ${m.seq}`);
+      out.push({ seq: m.seq, rowOffset: this.rowsBefore });
+      this.rowsBefore += m.rows;
+      this.next++;
+    }
+    return out;
+  }
+
+  /** Rows of the segments put in order so far. */
+  get rows(): number {
+    return this.rowsBefore;
+  }
+}
+
+/**
+ * Merges validated segments' first occurrences of keys into the file's registry in file order (they may arrive
+ * in any order); returns, per segment in order, the keys an earlier segment already claimed.
+ */
+export class SegmentMerger {
+  private readonly pending = new Map<number, KeySummary>();
+  private registry: KeyRegistry | null = null;
+  private next = 0;
+
+  add(seq: number, keys: KeySummary): { seq: number; conflicts: string[] }[] {
+    const out: { seq: number; conflicts: string[] }[] = [];
+    this.pending.set(seq, keys);
+    for (let k = this.pending.get(this.next); k; k = this.pending.get(this.next)) {
+      this.pending.delete(this.next);
+      this.registry ??= new KeyRegistry(k.kind === 'small' ? k.words * 32 - 1 : null);
+      out.push({ seq: this.next, conflicts: this.registry.merge(k) });
+      this.next++;
+    }
+    return out;
+  }
+}
+
+/** The cuts do not suit this file (see SegmentValidator): validate it in one thread instead. */
+export class SegmentCutError extends Error {}
+
+/** The header and delimiter, read from the first segment the way the parser reads them. */
+export function readSegmentHeader(first: Uint8Array): FileHeader {
+  let found: FileHeader | null = null;
+  const stop = new Error('header read');
+  const p = new CsvParser({
+    onHeader(names, delimiter) {
+      found = { names, delimiter };
+      throw stop;
+    },
+    onRow() {},
+  });
+  try {
+    p.push(first);
+    p.end();
+  } catch (err) {
+    if (err !== stop && !(err instanceof FileLevelError)) throw err;
+  }
+  if (found === null) throw new SegmentCutError('no complete header line in the first segment');
+  return found;
+}
+
 /** Only a view that spans its whole ArrayBuffer may be transferred to another thread: small Buffers share a pool. */
-export function ownsBuffer(b: Uint8Array): boolean {
+export function ownsBuffer(b: ArrayBufferView): boolean {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
 }
 
@@ -134,14 +373,7 @@ function toSet(lines: string): Set<string> {
   return set;
 }
 
+// TabSeparated: NULL is \N; backslash, tab and line breaks are escaped.
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const escapeTsv = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
-/** TabSeparated encoding in place: NULL is \N; backslash, tab and line breaks are escaped. */
-function escapeTsvInPlace(values: (string | null)[]): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null) values[i] = '\\N';
-    else if (NEEDS_ESCAPE.test(v)) values[i] = escapeTsv(v);
-  }
-}

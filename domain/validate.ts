@@ -30,6 +30,7 @@ import {
 import type { CsvRow } from './csv.ts';
 import { compareDec, dec, divPow10, parseDec, toCanonical, type Dec } from './decimal.ts';
 import { FileLevelError } from './file-errors.ts';
+import { KEY_SEP, KeyRegistry, type KeySummary } from './duplicate-keys.ts';
 
 export interface RowError {
   row: number;
@@ -107,6 +108,8 @@ export interface ValidatedRow {
    * chunk text it was sliced from.
    */
   loanAccount: string | null;
+  /** The row is the first occurrence of its duplicate key (in this validator's registry). */
+  claimed: boolean;
 }
 
 export interface RowValidatorOptions {
@@ -193,11 +196,14 @@ export class RowValidator {
   private readonly refs: { has(loanAccount: string): boolean } | null;
   private readonly keyKs: number[];
 
+  /**
+   * Columns whose normalized text may hold a TSV special character (`\\`, TAB, line breaks): free text and
+   * pattern-checked strings. Numbers, dates and codes never do, so encoders skip checking them.
+   */
+  readonly escapeColumns: number[];
+
   // Duplicate detection (§6, §9.12).
-  private readonly keySet: Set<string> | null = null; // one key column, or the generic fallback
-  private readonly loanIdx: Map<string, number> | null = null; // (loan, small int) keys: loan → slot in `bits`
-  private bits = new Uint32Array(0);
-  private readonly words: number = 0;
+  private readonly keys: KeyRegistry;
 
   // Per-row scratch, reused.
   private readonly status: number[];
@@ -269,6 +275,7 @@ export class RowValidator {
         });
       }
     }
+    this.escapeColumns = this.plans.filter((p) => p.kind === K_TEXT || p.kind === K_PATTERN).map((p) => p.k);
     this.loanK = index('loan_account_number');
     this.refs = fileType === 'payment_plan' && opts.references ? opts.references : null;
 
@@ -286,11 +293,9 @@ export class RowValidator {
       lastMax.int.length <= 5
     ) {
       // (loan, installment 1..600): one small bitset per loan instead of millions of composite strings.
-      this.loanIdx = new Map();
-      this.words = (Number(lastMax.int) >>> 5) + 1;
-      this.bits = new Uint32Array(this.words * 1024);
+      this.keys = new KeyRegistry(Number(lastMax.int));
     } else {
-      this.keySet = new Set();
+      this.keys = new KeyRegistry(null);
     }
 
     const n = cols.length;
@@ -309,7 +314,7 @@ export class RowValidator {
     if (r.rowError || f.length !== this.fieldCount) {
       counts.invalid++;
       const message = r.rowError ? MSG_QUOTING : `The row has ${f.length} fields; the header has ${this.fieldCount}.`;
-      return { row: rowNo, errors: [{ row: rowNo, field: '_row', code: 'FORMAT', message, value: null }], values: null, loanAccount: null };
+      return { row: rowNo, errors: [{ row: rowNo, field: '_row', code: 'FORMAT', message, value: null }], values: null, loanAccount: null, claimed: false };
     }
 
     const plans = this.plans;
@@ -395,36 +400,19 @@ export class RowValidator {
     const keyKs = this.keyKs;
     let keysOk = true;
     for (let i = 0; i < keyKs.length; i++) if (status[keyKs[i]] !== ST_OK) keysOk = false;
+    let claimed = false;
     if (keysOk) {
       const lastK = keyKs[keyKs.length - 1];
       let dup: boolean;
-      if (this.loanIdx) {
-        const loan = values[keyKs[0]] as string;
-        let slot = this.loanIdx.get(loan);
-        if (slot === undefined) {
-          slot = this.loanIdx.size;
-          this.loanIdx.set(detach(loan), slot);
-          if ((slot + 1) * this.words > this.bits.length) {
-            const grown = new Uint32Array(this.bits.length * 2);
-            grown.set(this.bits);
-            this.bits = grown;
-          }
-        }
-        const num = Number(values[lastK]); // canonical int text within the column's small bounds: exact
-        const w = slot * this.words + (num >>> 5);
-        const bit = 1 << (num & 31);
-        dup = (this.bits[w] & bit) !== 0;
-        if (!dup) this.bits[w] |= bit;
+      if (this.keys.small) {
+        // canonical int text within the column's small bounds: Number() is exact
+        dup = !this.keys.claimSmall(values[keyKs[0]] as string, Number(values[lastK]));
       } else {
-        let key = values[keyKs[0]] as string;
-        for (let i = 1; i < keyKs.length; i++) key += '\u0000' + (values[keyKs[i]] as string);
-        dup = this.keySet!.has(key);
-        if (!dup) {
-          key = detach(key);
-          this.keySet!.add(key);
-          if (keyKs.length === 1 && keyKs[0] === this.loanK) loanAccount = key;
-        }
+        const flat = this.keys.claimKey(this.keyOf(values));
+        dup = flat === null;
+        if (flat !== null && keyKs.length === 1 && keyKs[0] === this.loanK) loanAccount = flat;
       }
+      claimed = !dup;
       if (dup) {
         const name = plans[lastK].name;
         const what = keyKs.length === 1 ? name : `(${keyKs.map((k) => plans[k].name).join(', ')})`;
@@ -451,7 +439,7 @@ export class RowValidator {
       nErr++;
     }
 
-    if (nErr === 0) return { row: rowNo, errors: [], values, loanAccount };
+    if (nErr === 0) return { row: rowNo, errors: [], values, loanAccount, claimed };
     counts.invalid++;
     const errors: RowError[] = [];
     for (let k = 0; k < n; k++) {
@@ -461,7 +449,25 @@ export class RowValidator {
         errAt[k] = undefined;
       }
     }
-    return { row: rowNo, errors, values: null, loanAccount };
+    return { row: rowNo, errors, values: null, loanAccount, claimed };
+  }
+
+  /** The duplicate key of a valid row's values, parts joined by KEY_SEP. */
+  keyOf(values: readonly (string | null)[]): string {
+    const keyKs = this.keyKs;
+    let key = values[keyKs[0]] as string;
+    for (let i = 1; i < keyKs.length; i++) key += KEY_SEP + (values[keyKs[i]] as string);
+    return key;
+  }
+
+  /** Marks keys as already claimed by earlier rows (parallel validation: keys an earlier slice of the file holds). */
+  claimKeys(keys: readonly string[]): void {
+    for (const k of keys) this.keys.claim(k);
+  }
+
+  /** This validator's first occurrences, for merging into the file's registry. */
+  keySummary(): KeySummary {
+    return this.keys.summary();
   }
 
   /** Parse, then bounds and code sets (§6 order) of a present, trimmed value. Sets oVal/oParsed or oMsg. */
@@ -792,6 +798,3 @@ export function upperAscii(s: string): string {
  * A flat copy of a key kept for the whole file: a slice of a long string would keep the whole 64 KiB chunk text
  * alive (12 M payment rows, 1 M loans). V8 copies slices shorter than 13 characters anyway.
  */
-function detach(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
-}

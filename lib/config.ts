@@ -3,6 +3,7 @@
  * modules receive the parsed Config (or parts of it) as arguments, so tests never import this module's env.
  */
 import * as v from 'valibot';
+import os from 'node:os';
 import path from 'node:path';
 
 const bool = v.pipe(
@@ -46,6 +47,10 @@ export const EnvSchema = v.object({
   SYNC_INTERVAL_SECONDS: v.optional(int(5, 86_400), '60'),
   FAILED_ROWS_TTL_HOURS: v.optional(int(1, 24 * 30), '72'),
   STAGING_TTL_HOURS: v.optional(int(1, 24 * 30), '24'),
+  /** Threads that parse and validate one file; default: the cores, at most 4 (the warehouse needs CPU too). */
+  VALIDATE_THREADS: v.optional(int(1, 64)),
+  /** Bytes of a file per parallel validation segment, in KiB. */
+  VALIDATE_SEGMENT_KB: v.optional(int(16, 1 << 20), '2048'),
   /** Fault injection for reliability tests only: "validate.afterFirstChunk=3000,commit.between=3000" (ms). */
   FAULT_DELAYS: v.optional(v.pipe(v.string(), v.regex(/^([a-zA-Z.]+=[0-9]+)(,[a-zA-Z.]+=[0-9]+)*$/, 'must be point=ms[,point=ms]'))),
   /** Fault injection for reliability tests only: "commit.between=2" fails twice (retried), "=always" for good. */
@@ -77,6 +82,8 @@ export interface Config {
   syncIntervalSeconds: number;
   failedRowsTtlSeconds: number;
   stagingTtlSeconds: number;
+  validateThreads: number;
+  validateSegmentBytes: number;
   faultDelays: Record<string, number>;
   faultFailures: Record<string, number | 'always'>;
 }
@@ -137,6 +144,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
     failedRowsTtlSeconds: e.FAILED_ROWS_TTL_HOURS * 3600,
     stagingTtlSeconds: e.STAGING_TTL_HOURS * 3600,
+    validateThreads: e.VALIDATE_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism())),
+    validateSegmentBytes: e.VALIDATE_SEGMENT_KB * 1024,
     faultFailures: Object.fromEntries(
       (e.FAULT_FAILURES ?? '').split(',').filter(Boolean).map((kv) => {
         const [k, n] = kv.split('=');

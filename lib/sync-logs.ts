@@ -135,14 +135,14 @@ export async function insertValidationErrors(db: Db, tenantId: string, syncId: s
     c.query(
       `INSERT INTO validation_errors (sync_id, file_type, row, field, code, message, value)
        SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-      [syncId, fileType, errs.map((e) => e.row), errs.map((e) => e.field), errs.map((e) => e.code), errs.map((e) => e.message), errs.map((e) => stripNul(e.value))],
+      [syncId, fileType, errs.map((e) => e.row), errs.map((e) => e.field), errs.map((e) => e.code), errs.map((e) => e.message), errs.map((e) => storedErrorValue(e.value))],
     ),
   );
 }
 
 /** Raw values are for display: capped (a 10 MB field must not become a 10 MB error row) and NUL-free for PostgreSQL. */
 export const ERROR_VALUE_MAX = 1000;
-const stripNul = (s: string | null) => {
+export const storedErrorValue = (s: string | null) => {
   if (s === null) return null;
   const v = s.length > ERROR_VALUE_MAX ? `${s.slice(0, ERROR_VALUE_MAX)}… (${s.length} characters)` : s;
   return v.includes('\u0000') ? v.replace(/\u0000/g, '\\0') : v;

@@ -30,11 +30,35 @@ export interface Warehouse {
   readonly embedded: boolean;
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
-  /** Inserts rows already encoded as TabSeparated text (one batch); `table` is a qualified() name. */
-  insertTsv(table: string, tsv: Buffer): Promise<void>;
+  /**
+   * The embedded engine takes staged rows without the per-sync system columns (loan_type, sync_id, loaded_at):
+   * `insertTsv` adds them in the INSERT, which halves the bytes it parses. A remote server gets whole rows.
+   */
+  readonly compactRows: boolean;
+  /**
+   * Inserts rows already encoded as TabSeparated text (one batch) into a staging or fact table of `fileType`
+   * (`table` is a qualified() name): every warehouse column, or with `compactRows` the file's columns and
+   * source_row, the rest from `fixed`.
+   */
+  insertTsv(table: string, fileType: FileType, tsv: Buffer, fixed: FixedColumns): Promise<void>;
   ensureTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The system columns one insert shares (spec §4): the sync's loan type, id and load time. */
+export interface FixedColumns {
+  loan_type: string;
+  sync_id: string;
+  /** `YYYY-MM-DD hh:mm:ss.sss`, UTC */
+  loaded_at: string;
+}
+
+/** Columns of a compact staged row (Warehouse.compactRows): the file's columns, then source_row. */
+export function compactColumns(ft: FileType): { name: string; chType: string }[] {
+  return warehouseColumns(ft).filter((c) => !FIXED_COLUMNS.includes(c.name));
+}
+const FIXED_COLUMNS: readonly string[] = ['loan_type', 'sync_id', 'loaded_at'];
+const sqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
   let client: ClickHouseClient;
@@ -68,6 +92,7 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
   const wh: Warehouse = {
     client,
     embedded,
+    compactRows: embedded,
     async command(sql, params) {
       await client.command({ query: sql, query_params: params });
     },
@@ -75,15 +100,20 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
       const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: JSON_SETTINGS });
       return (await rs.json()) as T[];
     },
-    async insertTsv(table, tsv) {
+    async insertTsv(table, fileType, tsv, fixed) {
       if (tsv.length === 0) return;
       if (spool) {
         const file = path.join(spool, `${process.pid}-${++spooled}.tsv`);
         await fs.promises.writeFile(file, tsv);
         try {
-          // The path is ours, but DATA_DIR is free text: quote it as a SQL string literal.
-          const literal = `'${file.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-          await client.command({ query: `INSERT INTO ${table} SELECT * FROM file(${literal}, 'TabSeparated')` });
+          const cols = compactColumns(fileType);
+          const structure = cols.map((c) => `\`${c.name}\` ${c.chType}`).join(', ');
+          const names = [...cols.map((c) => c.name), ...FIXED_COLUMNS].map((n) => `\`${n}\``).join(', ');
+          // The path is ours, but DATA_DIR is free text: quoted as a SQL string literal, like the structure.
+          await client.command({
+            query: `INSERT INTO ${table} (${names}) SELECT *, {lt:String}, {sid:UUID}, {at:DateTime64(3, 'UTC')} FROM file(${sqlString(file)}, 'TabSeparated', ${sqlString(structure)})`,
+            query_params: { lt: fixed.loan_type, sid: fixed.sync_id, at: fixed.loaded_at },
+          });
         } finally {
           await fs.promises.rm(file, { force: true });
         }

@@ -71,6 +71,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     TEMPORAL_TASK_QUEUE: `bench-${tenantId}`,
     TEMPORAL_METRICS_PORT: String(await freePort()),
     RATE_LIMIT_PER_MINUTE: '1000000',
+    LOG_LEVEL: 'info',
   });
   try {
     const h = { authorization: `Api-Key ${apiKey}` };
@@ -103,6 +104,8 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
       steps[key] = (steps[key] ?? 0) + secs(s.startedAt, s.finishedAt);
     }
     const rows = anchor.rows as number;
+    // The validate activity's own breakdown of each file (wall time and what it waited for).
+    for (const line of child.output().split('\n')) if (line.includes('"file validated"')) log(`${name}: ${line}`);
     const load: any[] = [];
     if (withLoad) {
       for (const p of ['/api/sync/logs/', '/api/data/?loan_type=RETAIL&limit=100', '/api/profiling/?loan_type=RETAIL']) {

@@ -156,7 +156,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   if (wantWorker) {
     worker = await createSyncWorker(
       { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowBundle: opts.workflowBundle },
-      { db, redis, warehouse, cache, metrics, log: log.child({ component: 'worker' }), failedRowsTtlSeconds: config.failedRowsTtlSeconds, stagingTtlSeconds: config.stagingTtlSeconds, faultDelays: config.faultDelays, faultFailures: config.faultFailures },
+      { db, redis, warehouse, cache, metrics, log: log.child({ component: 'worker' }), failedRowsTtlSeconds: config.failedRowsTtlSeconds, stagingTtlSeconds: config.stagingTtlSeconds, validateThreads: config.validateThreads, validateSegmentBytes: config.validateSegmentBytes, faultDelays: config.faultDelays, faultFailures: config.faultFailures },
     );
     workerRun = worker.run().catch((err) => log.error('worker stopped', { err }));
   }

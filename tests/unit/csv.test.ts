@@ -622,3 +622,45 @@ test('memory bounds: chunking does not matter for random documents with tiny lim
     for (let k = 0; k < 3; k++) assert.deepEqual(parse(s, randomCuts(Buffer.byteLength(s), rand), opts).events, whole.events);
   }
 });
+
+test('count-only parsing and resumed slices count exactly the rows of a full parse (quotes, blank lines, CRLF, TAB files)', () => {
+  let seed = 12345;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const pieces = ['a', 'b c', ' ', '\t', '"q"', '"x\ny"', '"a""b"', 'x"y', '"z" junk', '', 'é', 'ı'];
+  for (let round = 0; round < 200; round++) {
+    const d = [',', ';', '\t'][rnd(3)];
+    const lines = ['h1' + d + 'h2' + d + 'h3'];
+    for (let k = 0; k < 40; k++) {
+      const kind = rnd(10);
+      if (kind === 0) lines.push('');
+      else if (kind === 1) lines.push('   ');
+      else lines.push(Array.from({ length: 1 + rnd(4) }, () => pieces[rnd(pieces.length)]).join(d));
+    }
+    const body = Buffer.from(lines.join(rnd(2) ? '\n' : '\r\n') + (rnd(2) ? '\n' : ''));
+    const full = new CsvParser({ onHeader() {}, onRow() {} });
+    const count = new CsvParser({ onHeader() {}, onRow() {} }, { countOnly: true });
+    let failure: unknown = null;
+    try {
+      for (let o = 0; o < body.length; o += 7) full.push(body.subarray(o, o + 7));
+      full.end();
+    } catch (err) {
+      failure = err;
+    }
+    if (failure) {
+      assert.throws(() => {
+        count.push(body);
+        count.end();
+      }, FileLevelError);
+      continue;
+    }
+    count.push(body);
+    count.end();
+    assert.equal(count.rows, full.rows, `round ${round}: ${JSON.stringify(body.toString())}`);
+    // A slice resumed after the header line (when the header holds no quote) counts the remaining rows.
+    const cut = body.indexOf(0x0a) + 1;
+    const rest = new CsvParser({ onHeader() {}, onRow() {} }, { countOnly: true, resume: { delimiter: full.delimiter!, byteOffset: cut, rowOffset: 0 } });
+    rest.push(body.subarray(cut));
+    rest.end();
+    assert.equal(rest.rows, full.rows, `round ${round}: resumed after the header`);
+  }
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FileValidator, ownsBuffer, type ValidateBatch } from '../../domain/file-validator.ts';
 import { generateInMemory } from '../../domain/generator.ts';
-import { warehouseColumns } from '../../lib/warehouse.ts';
+import { compactColumns, warehouseColumns } from '../../lib/warehouse.ts';
 
 const SYNC = '6f1c2a4e-0b7d-4c1e-9a55-3f0e2d9b8c71';
 const LOADED = '2026-11-30 12:00:00.000';
@@ -59,4 +59,20 @@ test('file validator: a backslash inside a value is escaped (tabs cannot pass §
 test('file validator: transferable batches own their memory; small pooled buffers are reported as not transferable', () => {
   assert.equal(ownsBuffer(new Uint8Array(16)), true);
   assert.equal(ownsBuffer(Buffer.from('small')), false, 'a small Buffer is a slice of the shared pool');
+});
+
+test('file validator: compact rows (embedded warehouse) end with source_row; loan type, sync id and load time are left to the insert', async () => {
+  const f = await generateInMemory({ loanType: 'RETAIL', credits: 20, seed: 9 });
+  const v = new FileValidator({ fileType: 'credit', loanType: 'RETAIL', syncId: SYNC, loadedAt: LOADED, references: null, compactRows: true });
+  const b = v.push(Buffer.from(f.credit));
+  v.end();
+  const lines = Buffer.from(b.tsv!).toString('utf8').trimEnd().split('\n');
+  const cols = compactColumns('credit').map((c) => c.name);
+  assert.equal(cols.at(-1), 'source_row');
+  assert.ok(!cols.includes('sync_id') && !cols.includes('loaded_at') && !cols.includes('loan_type'));
+  lines.forEach((line, k) => {
+    const fields = line.split('\t');
+    assert.equal(fields.length, cols.length);
+    assert.equal(fields.at(-1), String(k + 1));
+  });
 });
