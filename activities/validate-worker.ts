@@ -6,9 +6,8 @@
  *
  * One file in order (workerData.header null): in {type:'chunk', buf} (transferred) and {type:'end'}; out, one per
  * message in order: {type:'batch', batch}, then {type:'done', batch, result, header}.
- * A share of a file's segments (workerData.header set, parallel validation): in {type:'count'}, later
- * {type:'validate'} (once more with conflicts, rarely) and {type:'release'} for each; out {type:'counted'} and
- * {type:'validated'}.
+ * A share of a file's segments (workerData.header set, parallel validation): in {type:'validate'}, rarely
+ * {type:'revalidate'}, then {type:'release'} for each; out {type:'validated'} for each validate and revalidate.
  * On failure {type:'error', error} and nothing after.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -18,7 +17,7 @@ import {
   ownsBuffer,
   type FileHeader,
   type FileValidatorInit,
-  type SegmentCount,
+  type SegmentPlace,
   type SegmentResult,
   type ValidateBatch,
 } from '../domain/file-validator.ts';
@@ -34,13 +33,12 @@ export interface WorkerData {
 export type WorkerIn =
   | { type: 'chunk'; buf: Uint8Array }
   | { type: 'end' }
-  | { type: 'count'; seq: number; buf: Uint8Array; first: boolean; last: boolean; byteOffset: number }
-  | { type: 'validate'; seq: number; rowOffset: number; conflicts: string[] }
+  | { type: 'validate'; seq: number; buf: Uint8Array; place: SegmentPlace }
+  | { type: 'revalidate'; seq: number; conflicts: string[] }
   | { type: 'release'; seq: number };
 export type WorkerOut =
   | { type: 'batch'; batch: ValidateBatch }
   | { type: 'done'; batch: ValidateBatch; result: FileValidation; header: string[] }
-  | { type: 'counted'; count: SegmentCount }
   | ({ type: 'validated' } & SegmentResult)
   | { type: 'error'; error: { fileLevel: boolean; code?: string; message: string; details?: unknown; stack?: string } };
 
@@ -68,11 +66,11 @@ port.on('message', (msg: WorkerIn) => {
       case 'end':
         send({ type: 'done', batch: whole!.end(), result: whole!.result, header: whole!.header });
         break;
-      case 'count':
-        send({ type: 'counted', count: segments!.count(msg.seq, msg.buf, msg) });
-        break;
       case 'validate':
-        send({ type: 'validated', ...segments!.validate(msg.seq, msg.rowOffset, msg.conflicts) });
+        send({ type: 'validated', ...segments!.validate(msg.seq, msg.buf, msg.place) });
+        break;
+      case 'revalidate':
+        send({ type: 'validated', ...segments!.revalidate(msg.seq, msg.conflicts) });
         break;
       case 'release':
         segments!.release(msg.seq);

@@ -18,11 +18,9 @@ import { FileLevelError, type FileErrorCode, type FileErrorDetails } from '../do
 import {
   SegmentCutError,
   SegmentCutter,
+  SegmentCounter,
   SegmentMerger,
-  SegmentOffsets,
   ownsBuffer,
-  readSegmentHeader,
-  type FileHeader,
   type FileValidatorInit,
   type Segment,
   type ValidateBatch,
@@ -45,9 +43,9 @@ export interface ValidateInput {
 }
 
 const ERROR_BATCH = 5_000;
-const DEFAULT_INSERT_ROWS = 100_000;
-/** Also flush an insert at this many bytes: wide credit rows would otherwise leave one big insert for the end. */
-const INSERT_BYTES = 8 << 20;
+/** Rows and bytes per insert: large inserts make few parts (cheaper for the engine), bytes bound memory. */
+const DEFAULT_INSERT_ROWS = 400_000;
+const INSERT_BYTES = 32 << 20;
 const DEFAULT_SEGMENT_BYTES = 2 << 20;
 const PROGRESS_EVERY_MS = 2_000;
 
@@ -94,6 +92,9 @@ export function createValidateActivities(deps: ActivityDeps) {
 
     // Start from a clean slate for this sync and file (idempotent retry).
     await wh.command(`ALTER TABLE ${stg} DROP PARTITION {lt:String}`, { lt: loanType });
+    // Staging parts are only ever moved or dropped: merging them competes with validation for the CPU. The fact
+    // table merges them after the commit. Best effort (not persistent, and a server may deny SYSTEM).
+    await wh.command(`SYSTEM STOP MERGES ${stg}`).catch((err) => deps.log.debug('SYSTEM STOP MERGES refused', { err }));
     await deleteValidationErrors(deps.db, tenantId, syncId, fileType);
     const failed = new ChunkedListWriter(deps.redis.staging, keys.failed(tenantId, loanType, fileType, syncId), deps.failedRowsTtlSeconds);
     await failed.reset();
@@ -238,7 +239,7 @@ type ReadChunk = () => Promise<IteratorResult<Buffer>>;
 const WORKER_QUEUE = 3;
 
 /** The whole file in order, one thread. */
-async function* orderedBatches(init: FileValidatorInit, read: ReadChunk): AsyncGenerator<ValidateBatch, Final> {
+export async function* orderedBatches(init: FileValidatorInit, read: ReadChunk): AsyncGenerator<ValidateBatch, Final> {
   const worker = new ValidationThread({ init, header: null });
   try {
     // Keep a few chunks queued at the thread so it never waits for Redis or for us.
@@ -258,22 +259,20 @@ async function* orderedBatches(init: FileValidatorInit, read: ReadChunk): AsyncG
 
 /**
  * The file cut into segments at line breaks, validated by up to `threads` threads, batches yielded in file order
- * (domain/file-validator.ts SegmentValidator says how). Segment k goes to thread k mod n: counted, then validated
- * once the counts before it give its first row number (SegmentOffsets), then merged in file order into the file's
- * keys (SegmentMerger) and, when an earlier segment claimed some of its keys, validated again. Throws
- * SegmentCutError when the file does not suit this.
+ * (domain/file-validator.ts SegmentValidator says how). This thread counts each segment's rows as it cuts
+ * (SegmentCounter), so segment k goes straight to thread k mod n with its first row number; the segments' keys
+ * are merged in file order (SegmentMerger) and a segment whose keys an earlier one claimed is validated again.
+ * Throws SegmentCutError when the file does not suit this.
  */
-async function* parallelBatches(init: FileValidatorInit, read: ReadChunk, threads: number, segmentBytes: number): AsyncGenerator<ValidateBatch, Final> {
+export async function* parallelBatches(init: FileValidatorInit, read: ReadChunk, threads: number, segmentBytes: number): AsyncGenerator<ValidateBatch, Final> {
   type Validated = Extract<WorkerOut, { type: 'validated' }>;
   const workers: ValidationThread[] = [];
   const waiting = new Map<number, { resolve: (v: Validated) => void; reject: (e: unknown) => void }>();
   const batches = new Map<number, Promise<Validated>>();
-  const offsets = new SegmentOffsets();
+  const counter = new SegmentCounter();
   const merger = new SegmentMerger();
-  const rowOffsets = new Map<number, number>();
   const firstPass = new Map<number, Validated>(); // validated, waiting for the merge of the segments before
   const again = new Set<number>(); // being validated again with conflicts
-  let header: FileHeader | null = null;
   let failure: unknown = null;
 
   const fail = (err: unknown) => {
@@ -287,42 +286,36 @@ async function* parallelBatches(init: FileValidatorInit, read: ReadChunk, thread
     waiting.delete(v.seq);
   };
   const onMessage = (m: WorkerOut) => {
+    if (m.type !== 'validated') return;
     try {
-      if (m.type === 'counted') {
-        for (const o of offsets.add(m.count)) {
-          rowOffsets.set(o.seq, o.rowOffset);
-          workers[o.seq % threads].post({ type: 'validate', seq: o.seq, rowOffset: o.rowOffset, conflicts: [] });
-        }
-      } else if (m.type === 'validated') {
-        if (again.delete(m.seq)) return settle(m);
-        firstPass.set(m.seq, m);
-        for (const { seq, conflicts } of merger.add(m.seq, m.keys)) {
-          const v = firstPass.get(seq)!;
-          firstPass.delete(seq);
-          if (conflicts.length === 0) settle(v);
-          else {
-            again.add(seq);
-            workers[seq % threads].post({ type: 'validate', seq, rowOffset: rowOffsets.get(seq)!, conflicts });
-          }
+      if (again.delete(m.seq)) return settle(m);
+      firstPass.set(m.seq, m);
+      for (const { seq, conflicts } of merger.add(m.seq, m.keys)) {
+        const v = firstPass.get(seq)!;
+        firstPass.delete(seq);
+        if (conflicts.length === 0) settle(v);
+        else {
+          again.add(seq);
+          workers[seq % threads].post({ type: 'revalidate', seq, conflicts });
         }
       }
     } catch (err) {
       fail(err);
     }
   };
-  // A file-level error in a segment: the one-thread pass reports it exactly (absolute row numbers).
+  // A file-level error in a segment: the one-thread pass reports it exactly.
   const onError = (err: unknown) => fail(err instanceof FileLevelError ? new SegmentCutError(`${err.code} in a segment`) : err);
   const dispatch = (s: Segment) => {
-    header ??= readSegmentHeader(s.buf);
+    const rowOffset = counter.add(s);
     const k = s.seq % threads;
-    workers[k] ??= new ValidationThread({ init, header }, onMessage, onError);
+    workers[k] ??= new ValidationThread({ init, header: counter.header! }, onMessage, onError);
     const p = failure ? Promise.reject(failure) : new Promise<Validated>((resolve, reject) => waiting.set(s.seq, { resolve, reject }));
     p.catch(() => {}); // awaited in order below; a failure may leave later ones unawaited
     batches.set(s.seq, p);
     // Its own ArrayBuffer, transferred: posting a view would copy the whole buffer behind it.
     const own = new Uint8Array(s.buf.length);
     own.set(s.buf);
-    workers[k].post({ type: 'count', seq: s.seq, buf: own, first: s.first, last: s.last, byteOffset: s.byteOffset });
+    workers[k].post({ type: 'validate', seq: s.seq, buf: own, place: { first: s.first, last: s.last, byteOffset: s.byteOffset, rowOffset } });
   };
 
   const running: FileValidation = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {}, errorsByField: {} };
@@ -355,7 +348,7 @@ async function* parallelBatches(init: FileValidatorInit, read: ReadChunk, thread
     }
     // Only blank lines after the header, over several segments: the one-thread pass gives the exact EMPTY_FILE.
     if (running.rowsTotal === 0 && lastSeq > 0) throw new SegmentCutError('no data rows');
-    return { result: running, header: header!.names };
+    return { result: running, header: counter.header!.names };
   } finally {
     await Promise.all(workers.map((w) => w?.terminate()));
   }
@@ -389,7 +382,7 @@ class ValidationThread {
 
   post(msg: WorkerIn): void {
     if (this.failure !== null) return;
-    const buf = msg.type === 'chunk' || msg.type === 'count' ? msg.buf : null;
+    const buf = msg.type === 'chunk' || msg.type === 'validate' ? msg.buf : null;
     this.worker.postMessage(msg, buf && ownsBuffer(buf) ? [buf.buffer as ArrayBuffer] : []);
   }
 

@@ -157,14 +157,6 @@ export interface FileHeader {
   delimiter: string;
 }
 
-/** First pass over one segment: its data rows, counted without validating, so every segment knows its row numbers. */
-export interface SegmentCount {
-  seq: number;
-  rows: number;
-  /** The segment ended on a record boundary (the cut was not inside a quoted value); always true for the last. */
-  atBoundary: boolean;
-}
-
 /** A validated segment: its batch (row numbers final) and its first occurrences of duplicate keys. */
 export interface SegmentResult {
   seq: number;
@@ -173,20 +165,29 @@ export interface SegmentResult {
   keys: KeySummary;
 }
 
+/** Where a segment sits in its file. */
+export interface SegmentPlace {
+  first: boolean;
+  last: boolean;
+  /** Bytes of the file before the segment. */
+  byteOffset: number;
+  /** Data rows of the file before the segment (SegmentCounter). */
+  rowOffset: number;
+}
+
 /**
  * Parallel validation of one file, the part that runs in each thread. The file is cut into segments at line
- * breaks. A thread first counts a segment's data rows (`count`, parsing only; whether a cut fell inside a quoted
- * value shows there, and the caller then validates the file in one thread instead). Once the counts of every
- * earlier segment give its first row number, it validates and encodes the segment (`validate`). Its first
- * occurrences of keys are then merged in file order; when an earlier segment already holds some of them, the
- * segment is validated again with those keys marked as seen (`validate` with `conflicts`, rare), which gives
- * exactly the errors — DUPLICATE among them — of the one-thread pass. The segment's bytes are kept until
- * `release`: holding validated rows instead would cost more in garbage collection than validating twice.
+ * breaks, and the caller counts each segment's rows as it cuts (SegmentCounter: parsing only, cheap), so every
+ * segment is validated and encoded with its row numbers known (`validate`). The segments' first occurrences of
+ * keys are then merged in file order (SegmentMerger); when an earlier segment already holds some of them, the
+ * segment is validated again with those keys marked as seen (`revalidate`, rare), which gives exactly the errors
+ * — DUPLICATE among them — of the one-thread pass. A segment's bytes are kept until `release`: holding validated
+ * rows instead would cost more in garbage collection than validating twice.
  */
 export class SegmentValidator {
   private readonly binding: HeaderBinding;
   private readonly references: Set<string> | undefined;
-  private readonly held = new Map<number, { buf: Uint8Array; first: boolean; last: boolean; byteOffset: number; rowOffset: number }>();
+  private readonly held = new Map<number, { buf: Uint8Array; place: SegmentPlace }>();
 
   constructor(
     private readonly init: FileValidatorInit,
@@ -196,39 +197,15 @@ export class SegmentValidator {
     this.references = init.references === null ? undefined : toSet(init.references);
   }
 
-  private parser(h: { first: boolean; byteOffset: number }, rowOffset: number, onRow: (row: CsvRow) => void, countOnly = false): CsvParser {
-    return h.first
-      ? new CsvParser({ onHeader: () => {}, onRow }, { countOnly })
-      : new CsvParser({ onHeader: () => {}, onRow }, { countOnly, resume: { delimiter: this.header.delimiter, byteOffset: h.byteOffset, rowOffset } });
+  /** Validates and encodes one segment and keeps its bytes (see the class). */
+  validate(seq: number, buf: Uint8Array, place: SegmentPlace): SegmentResult {
+    this.held.set(seq, { buf, place });
+    return this.run(seq, []);
   }
 
-  /**
-   * Counts one segment's data rows and keeps its bytes. The first segment starts at the file's start (header
-   * included); any other at a line break after the header, `byteOffset` bytes into the file.
-   */
-  count(seq: number, buf: Uint8Array, opts: { first: boolean; last: boolean; byteOffset: number }): SegmentCount {
-    const h = { buf, first: opts.first, last: opts.last, byteOffset: opts.byteOffset, rowOffset: -1 };
-    const parser = this.parser(h, 0, () => {}, true);
-    parser.push(buf);
-    let atBoundary = true;
-    if (opts.last) parser.end();
-    else atBoundary = parser.atRecordStart();
-    this.held.set(seq, h);
-    return { seq, rows: parser.rows, atBoundary };
-  }
-
-  /** Validates and encodes a counted segment whose rows follow `rowOffset` rows; `conflicts`: see the class. */
-  validate(seq: number, rowOffset: number, conflicts: string[] = []): SegmentResult {
-    const h = this.held.get(seq);
-    if (!h) throw new Error(`SegmentValidator: segment ${seq} was not counted here`);
-    const validator = new RowValidator(this.init.fileType, this.init.loanType, this.binding, { delimiter: this.header.delimiter, references: this.references });
-    validator.claimKeys(conflicts);
-    const out = new BatchBuilder(this.init);
-    out.use(validator);
-    const parser = this.parser(h, rowOffset, (row) => out.add(row, validator.validate(row)));
-    parser.push(h.buf);
-    if (h.last) parser.end();
-    return { seq, batch: out.take(), result: out.result, keys: validator.keySummary() };
+  /** Validates a kept segment again, with `conflicts` (keys an earlier segment claimed) marked as seen. */
+  revalidate(seq: number, conflicts: string[]): SegmentResult {
+    return this.run(seq, conflicts);
   }
 
   release(seq: number): void {
@@ -238,6 +215,23 @@ export class SegmentValidator {
   /** Drops what an abandoned validation holds. */
   clear(): void {
     this.held.clear();
+  }
+
+  private run(seq: number, conflicts: string[]): SegmentResult {
+    const h = this.held.get(seq);
+    if (!h) throw new Error(`SegmentValidator: segment ${seq} is not held here`);
+    const { place } = h;
+    const validator = new RowValidator(this.init.fileType, this.init.loanType, this.binding, { delimiter: this.header.delimiter, references: this.references });
+    validator.claimKeys(conflicts);
+    const out = new BatchBuilder(this.init);
+    out.use(validator);
+    const handlers = { onHeader: () => {}, onRow: (row: CsvRow) => out.add(row, validator.validate(row)) };
+    const parser = place.first
+      ? new CsvParser(handlers)
+      : new CsvParser(handlers, { resume: { delimiter: this.header.delimiter, byteOffset: place.byteOffset, rowOffset: place.rowOffset } });
+    parser.push(h.buf);
+    if (place.last) parser.end();
+    return { seq, batch: out.take(), result: out.result, keys: validator.keySummary() };
   }
 }
 
@@ -285,30 +279,36 @@ export class SegmentCutter {
 }
 
 /**
- * Puts segment counts in file order (they may arrive in any order): each segment's first row number is the sum
- * of the rows before it. Throws SegmentCutError when a segment did not end on a record boundary.
+ * Counts the rows of a file's segments in order as they are cut (a count-only parse of the whole file): each
+ * segment's first row number, the file's header, and the proof that every cut fell between records.
+ * Throws SegmentCutError when a cut fell inside a quoted value, the header is not in the first segment, or the
+ * file has a file-level error (the one-thread pass then reports it exactly).
  */
-export class SegmentOffsets {
-  private readonly pending = new Map<number, SegmentCount>();
-  private next = 0;
-  private rowsBefore = 0;
+export class SegmentCounter {
+  header: FileHeader | null = null;
+  private readonly parser = new CsvParser(
+    {
+      onHeader: (names, delimiter) => {
+        this.header = { names, delimiter };
+      },
+      onRow() {},
+    },
+    { countOnly: true },
+  );
 
-  add(c: SegmentCount): { seq: number; rowOffset: number }[] {
-    const out: { seq: number; rowOffset: number }[] = [];
-    this.pending.set(c.seq, c);
-    for (let m = this.pending.get(this.next); m; m = this.pending.get(this.next)) {
-      this.pending.delete(this.next);
-      if (!m.atBoundary) throw new SegmentCutError(`a quoted value spans the cut after segment ${m.seq}`);
-      out.push({ seq: m.seq, rowOffset: this.rowsBefore });
-      this.rowsBefore += m.rows;
-      this.next++;
+  /** The data rows before `s`. */
+  add(s: Segment): number {
+    const before = this.parser.rows;
+    try {
+      this.parser.push(s.buf);
+      if (s.last) this.parser.end();
+    } catch (err) {
+      if (err instanceof FileLevelError) throw new SegmentCutError(`${err.code} (the file is validated in one thread)`);
+      throw err;
     }
-    return out;
-  }
-
-  /** Rows of the segments put in order so far. */
-  get rows(): number {
-    return this.rowsBefore;
+    if (!s.last && !this.parser.atRecordStart()) throw new SegmentCutError(`the cut after segment ${s.seq} is not between records`);
+    if (this.header === null) throw new SegmentCutError('no complete header line in the first segment');
+    return before;
   }
 }
 
@@ -336,27 +336,6 @@ export class SegmentMerger {
 
 /** The cuts do not suit this file (see SegmentValidator): validate it in one thread instead. */
 export class SegmentCutError extends Error {}
-
-/** The header and delimiter, read from the first segment the way the parser reads them. */
-export function readSegmentHeader(first: Uint8Array): FileHeader {
-  let found: FileHeader | null = null;
-  const stop = new Error('header read');
-  const p = new CsvParser({
-    onHeader(names, delimiter) {
-      found = { names, delimiter };
-      throw stop;
-    },
-    onRow() {},
-  });
-  try {
-    p.push(first);
-    p.end();
-  } catch (err) {
-    if (err !== stop && !(err instanceof FileLevelError)) throw err;
-  }
-  if (found === null) throw new SegmentCutError('no complete header line in the first segment');
-  return found;
-}
 
 /** Only a view that spans its whole ArrayBuffer may be transferred to another thread: small Buffers share a pool. */
 export function ownsBuffer(b: ArrayBufferView): boolean {

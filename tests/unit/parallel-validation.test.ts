@@ -1,5 +1,5 @@
 /**
- * Parallel validation (domain/file-validator.ts SegmentCutter/SegmentValidator/SegmentOffsets/SegmentMerger, as the validate
+ * Parallel validation (domain/file-validator.ts SegmentCutter/SegmentCounter/SegmentValidator/SegmentMerger, as the validate
  * activity drives them) gives exactly what validating the file in order gives: the same staged rows, errors,
  * failed rows and counts — row numbers and DUPLICATE included — whatever the segment size and arrival order.
  */
@@ -11,10 +11,9 @@ import {
   FileValidator,
   SegmentCutError,
   SegmentCutter,
+  SegmentCounter,
   SegmentMerger,
-  SegmentOffsets,
   SegmentValidator,
-  readSegmentHeader,
   type FileValidatorInit,
   type ValidateBatch,
 } from '../../domain/file-validator.ts';
@@ -58,26 +57,23 @@ function parallel(i: FileValidatorInit, body: Buffer, segmentBytes: number, thre
   const segs = [];
   for (let o = 0; o < body.length; o += chunk) segs.push(...cutter.push(body.subarray(o, o + chunk)));
   segs.push(cutter.end());
-  const header = readSegmentHeader(segs[0].buf);
-  const validators = Array.from({ length: threads }, () => new SegmentValidator(i, header));
+  const counter = new SegmentCounter();
+  const places = segs.map((s) => ({ first: s.first, last: s.last, byteOffset: s.byteOffset, rowOffset: counter.add(s) }));
+  const validators = Array.from({ length: threads }, () => new SegmentValidator(i, counter.header!));
   const on = (seq: number) => validators[seq % threads];
-  // Later segments first: offsets and merges must still follow file order.
-  const counts = segs.map((s) => on(s.seq).count(s.seq, s.buf, s)).reverse();
-  const offsets = new SegmentOffsets();
-  const ordered = counts.flatMap((c) => offsets.add(c));
-  assert.deepEqual(
-    ordered.map((o) => o.seq),
-    segs.map((s) => s.seq),
-  );
-  const rowOffset = new Map(ordered.map((o) => [o.seq, o.rowOffset]));
-  const first = ordered.map((o) => on(o.seq).validate(o.seq, o.rowOffset)).reverse();
+  // Later segments first: merges must still follow file order.
+  const first = segs.map((s) => on(s.seq).validate(s.seq, s.buf, places[s.seq])).reverse();
   const merger = new SegmentMerger();
   const finals = first.flatMap((r) => merger.add(r.seq, r.keys));
+  assert.deepEqual(
+    finals.map((f) => f.seq),
+    segs.map((s) => s.seq),
+  );
   const bySeq = new Map(first.map((r) => [r.seq, r]));
   const batches: ValidateBatch[] = [];
   let result = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {} as Record<string, number>, errorsByField: {} as Record<string, number> };
   for (const f of finals) {
-    const { batch, result: r } = f.conflicts.length ? on(f.seq).validate(f.seq, rowOffset.get(f.seq)!, f.conflicts) : bySeq.get(f.seq)!;
+    const { batch, result: r } = f.conflicts.length ? on(f.seq).revalidate(f.seq, f.conflicts) : bySeq.get(f.seq)!;
     on(f.seq).release(f.seq);
     batches.push(batch);
     result = {
@@ -152,11 +148,8 @@ test('parallel validation: a quoted value holding a line break across a cut is d
   const cutAt = body.indexOf('"LN\n') + 3; // the cut lands right after the quoted line break
   assert.throws(() => {
     const cutter = new SegmentCutter(cutAt);
-    const segs = [...cutter.push(body), cutter.end()];
-    const header0 = readSegmentHeader(segs[0].buf);
-    const v = new SegmentValidator(init('payment_plan'), header0);
-    const offsets = new SegmentOffsets();
-    for (const seg of segs) offsets.add(v.count(seg.seq, seg.buf, seg));
+    const counter = new SegmentCounter();
+    for (const seg of [...cutter.push(body), cutter.end()]) counter.add(seg);
   }, SegmentCutError);
   // The same file with cuts elsewhere is fine and equal to the in-order result.
   assertSame(parallel(init('payment_plan'), body, 500), inOrder(init('payment_plan'), body), 'cuts elsewhere');
