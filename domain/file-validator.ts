@@ -1,8 +1,9 @@
 /**
- * The CPU side of validating one staged file, without I/O: bytes in, and per pushed chunk a batch out —
- * valid rows normalized and encoded as TabSeparated staging rows, validation errors, failed rows as JSON lines —
- * plus the running counts. The validate activity runs it in a worker thread (activities/validate-worker.ts) and
- * does the I/O around it on the main thread; tests can run it in-process.
+ * The CPU side of validating one staged file, without I/O: bytes in, batches out — valid rows normalized and
+ * encoded as TabSeparated staging rows, validation errors, failed rows as JSON lines — plus the counts.
+ * FileValidator takes a whole file in order; SegmentCutter, SegmentCounter, SegmentValidator and SegmentMerger
+ * split the same work over threads with the same result. The validate activity runs them in worker threads
+ * (activities/validate-worker.ts) and does the I/O around them; tests run them in-process.
  */
 import type { FileType, LoanType, ErrorCode } from './columns.ts';
 import { CsvParser, type CsvRow } from './csv.ts';
