@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FileType } from '../../domain/columns.ts';
+import { COLUMNS, type FileType } from '../../domain/columns.ts';
 import { KEY_SEP, KeyRegistry } from '../../domain/duplicate-keys.ts';
 import {
   FileValidator,
@@ -199,4 +199,17 @@ test('key registry: merging names exactly the keys already held, for (loan, smal
   const f2 = new KeyRegistry(null);
   f2.merge(s.summary());
   assert.deepEqual(f2.merge(t.summary()), ['B']);
+});
+
+test('segment counter: a header followed only by blank lines over many segments is left to the one-thread pass (EMPTY_FILE)', () => {
+  const header = COLUMNS.payment_plan.map((c) => c.name).join(',');
+  const body = Buffer.from(`${header}\n` + '   \n'.repeat(5_000));
+  const cutter = new SegmentCutter(1_024);
+  const segs = [...cutter.push(body), cutter.end()];
+  assert.ok(segs.length > 10);
+  const counter = new SegmentCounter();
+  assert.throws(() => {
+    for (const s of segs) counter.add(s);
+  }, SegmentCutError);
+  assert.throws(() => inOrder(init('payment_plan'), body), /no data rows/);
 });
