@@ -270,8 +270,7 @@ export async function* parallelBatches(init: FileValidatorInit, read: ReadChunk,
   const waiting = new Map<number, { resolve: (v: Validated) => void; reject: (e: unknown) => void }>();
   const batches = new Map<number, Promise<Validated>>();
   const counter = new SegmentCounter();
-  const merger = new SegmentMerger();
-  const firstPass = new Map<number, Validated>(); // validated, waiting for the merge of the segments before
+  const merger = new SegmentMerger<Validated>();
   const again = new Set<number>(); // being validated again with conflicts
   let failure: unknown = null;
 
@@ -289,14 +288,11 @@ export async function* parallelBatches(init: FileValidatorInit, read: ReadChunk,
     if (m.type !== 'validated') return;
     try {
       if (again.delete(m.seq)) return settle(m);
-      firstPass.set(m.seq, m);
-      for (const { seq, conflicts } of merger.add(m.seq, m.keys)) {
-        const v = firstPass.get(seq)!;
-        firstPass.delete(seq);
-        if (conflicts.length === 0) settle(v);
+      for (const { segment, conflicts } of merger.add(m)) {
+        if (conflicts.length === 0) settle(segment);
         else {
-          again.add(seq);
-          workers[seq % threads].post({ type: 'revalidate', seq, conflicts });
+          again.add(segment.seq);
+          workers[segment.seq % threads].post({ type: 'revalidate', seq: segment.seq, conflicts });
         }
       }
     } catch (err) {

@@ -166,15 +166,8 @@ export interface SegmentResult {
   keys: KeySummary;
 }
 
-/** Where a segment sits in its file. */
-export interface SegmentPlace {
-  first: boolean;
-  last: boolean;
-  /** Bytes of the file before the segment. */
-  byteOffset: number;
-  /** Data rows of the file before the segment (SegmentCounter). */
-  rowOffset: number;
-}
+/** Where a segment sits in its file: as cut, plus the data rows before it (SegmentCounter). */
+export type SegmentPlace = Pick<Segment, 'first' | 'last' | 'byteOffset'> & { rowOffset: number };
 
 /**
  * Parallel validation of one file, the part that runs in each thread. The file is cut into segments at line
@@ -240,6 +233,7 @@ export class SegmentValidator {
 export interface Segment {
   seq: number;
   buf: Buffer;
+  /** Bytes of the file before the segment. */
   byteOffset: number;
   first: boolean;
   last: boolean;
@@ -315,20 +309,20 @@ export class SegmentCounter {
 
 /**
  * Merges validated segments' first occurrences of keys into the file's registry in file order (they may arrive
- * in any order); returns, per segment in order, the keys an earlier segment already claimed.
+ * in any order); returns, per segment in order, the segment and the keys an earlier segment already claimed.
  */
-export class SegmentMerger {
-  private readonly pending = new Map<number, KeySummary>();
+export class SegmentMerger<T extends { seq: number; keys: KeySummary }> {
+  private readonly pending = new Map<number, T>();
   private registry: KeyRegistry | null = null;
   private next = 0;
 
-  add(seq: number, keys: KeySummary): { seq: number; conflicts: string[] }[] {
-    const out: { seq: number; conflicts: string[] }[] = [];
-    this.pending.set(seq, keys);
-    for (let k = this.pending.get(this.next); k; k = this.pending.get(this.next)) {
+  add(segment: T): { segment: T; conflicts: string[] }[] {
+    const out: { segment: T; conflicts: string[] }[] = [];
+    this.pending.set(segment.seq, segment);
+    for (let m = this.pending.get(this.next); m; m = this.pending.get(this.next)) {
       this.pending.delete(this.next);
-      this.registry ??= new KeyRegistry(k.kind === 'small' ? k.words * 32 - 1 : null);
-      out.push({ seq: this.next, conflicts: this.registry.merge(k) });
+      this.registry ??= new KeyRegistry(m.keys.kind === 'small' ? m.keys.words * 32 - 1 : null);
+      out.push({ segment: m, conflicts: this.registry.merge(m.keys) });
       this.next++;
     }
     return out;

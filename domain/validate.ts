@@ -108,8 +108,6 @@ export interface ValidatedRow {
    * chunk text it was sliced from.
    */
   loanAccount: string | null;
-  /** The row is the first occurrence of its duplicate key (in this validator's registry). */
-  claimed: boolean;
 }
 
 export interface RowValidatorOptions {
@@ -314,7 +312,7 @@ export class RowValidator {
     if (r.rowError || f.length !== this.fieldCount) {
       counts.invalid++;
       const message = r.rowError ? MSG_QUOTING : `The row has ${f.length} fields; the header has ${this.fieldCount}.`;
-      return { row: rowNo, errors: [{ row: rowNo, field: '_row', code: 'FORMAT', message, value: null }], values: null, loanAccount: null, claimed: false };
+      return { row: rowNo, errors: [{ row: rowNo, field: '_row', code: 'FORMAT', message, value: null }], values: null, loanAccount: null };
     }
 
     const plans = this.plans;
@@ -400,7 +398,6 @@ export class RowValidator {
     const keyKs = this.keyKs;
     let keysOk = true;
     for (let i = 0; i < keyKs.length; i++) if (status[keyKs[i]] !== ST_OK) keysOk = false;
-    let claimed = false;
     if (keysOk) {
       const lastK = keyKs[keyKs.length - 1];
       let dup: boolean;
@@ -412,7 +409,6 @@ export class RowValidator {
         dup = flat === null;
         if (flat !== null && keyKs.length === 1 && keyKs[0] === this.loanK) loanAccount = flat;
       }
-      claimed = !dup;
       if (dup) {
         const name = plans[lastK].name;
         const what = keyKs.length === 1 ? name : `(${keyKs.map((k) => plans[k].name).join(', ')})`;
@@ -439,7 +435,7 @@ export class RowValidator {
       nErr++;
     }
 
-    if (nErr === 0) return { row: rowNo, errors: [], values, loanAccount, claimed };
+    if (nErr === 0) return { row: rowNo, errors: [], values, loanAccount };
     counts.invalid++;
     const errors: RowError[] = [];
     for (let k = 0; k < n; k++) {
@@ -449,11 +445,11 @@ export class RowValidator {
         errAt[k] = undefined;
       }
     }
-    return { row: rowNo, errors, values: null, loanAccount, claimed };
+    return { row: rowNo, errors, values: null, loanAccount };
   }
 
-  /** The duplicate key of a valid row's values, parts joined by KEY_SEP. */
-  keyOf(values: readonly (string | null)[]): string {
+  /** The duplicate key of a row's values, parts joined by KEY_SEP (the form claimKeys takes). */
+  private keyOf(values: readonly (string | null)[]): string {
     const keyKs = this.keyKs;
     let key = values[keyKs[0]] as string;
     for (let i = 1; i < keyKs.length; i++) key += KEY_SEP + (values[keyKs[i]] as string);

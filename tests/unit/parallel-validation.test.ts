@@ -63,18 +63,17 @@ function parallel(i: FileValidatorInit, body: Buffer, segmentBytes: number, thre
   const on = (seq: number) => validators[seq % threads];
   // Later segments first: merges must still follow file order.
   const first = segs.map((s) => on(s.seq).validate(s.seq, s.buf, places[s.seq])).reverse();
-  const merger = new SegmentMerger();
-  const finals = first.flatMap((r) => merger.add(r.seq, r.keys));
+  const merger = new SegmentMerger<(typeof first)[number]>();
+  const finals = first.flatMap((r) => merger.add(r));
   assert.deepEqual(
-    finals.map((f) => f.seq),
+    finals.map((f) => f.segment.seq),
     segs.map((s) => s.seq),
   );
-  const bySeq = new Map(first.map((r) => [r.seq, r]));
   const batches: ValidateBatch[] = [];
   let result = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {} as Record<string, number>, errorsByField: {} as Record<string, number> };
-  for (const f of finals) {
-    const { batch, result: r } = f.conflicts.length ? on(f.seq).revalidate(f.seq, f.conflicts) : bySeq.get(f.seq)!;
-    on(f.seq).release(f.seq);
+  for (const { segment, conflicts } of finals) {
+    const { batch, result: r } = conflicts.length ? on(segment.seq).revalidate(segment.seq, conflicts) : segment;
+    on(segment.seq).release(segment.seq);
     batches.push(batch);
     result = {
       rowsTotal: result.rowsTotal + r.rowsTotal,
