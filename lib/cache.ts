@@ -1,6 +1,11 @@
 /**
  * Cache-aside over the cache Redis. Every call degrades to the source of truth when Redis is down or slow:
  * a cache problem costs speed, never a failed request.
+ *
+ * With `near`, a process also keeps what it read in memory for a moment (hot API reads and auth entries then
+ * cost no Redis round trip). Every invalidation is published on a Redis channel and drops the matching copies
+ * in every process; a copy read before an invalidation but answered after it is not kept (epoch check), and
+ * while the subscription is down nothing is served from memory.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.ts';
@@ -16,6 +21,116 @@ export interface Cache {
   /** Runs another Redis operation under the same timeout and circuit breaker; `fallback` when unavailable. */
   run<T>(op: (r: Redis) => Promise<T>, fallback: T): Promise<T>;
   readonly redis: Redis;
+  /** Stops the invalidation subscriber (near cache only). */
+  close(): void;
+}
+
+export interface CacheOptions {
+  /** In-process copies: at most `ttlMs` old (default 2 s), at most `maxBytes` of JSON in total (default 64 MiB). */
+  near?: { ttlMs?: number; maxBytes?: number };
+}
+
+/** Pub/sub channels are server-wide, databases are not: one channel per database of the cache Redis. */
+export const invalidationChannel = (redis: Redis) => `findata:cache:invalidate:${redis.options.db ?? 0}`;
+
+type Invalidation = { k: string[] } | { p: string };
+
+/** Redis glob (only `*`, `?` and literal characters are used by findata's patterns) as a RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+interface NearEntry {
+  value: unknown;
+  expires: number;
+  bytes: number;
+}
+
+/** The in-process layer: values are shared between callers, so they must be treated as read-only. */
+function createNear(redis: Redis, log: Logger, opts: NonNullable<CacheOptions['near']>) {
+  const ttlMs = opts.ttlMs ?? 2000;
+  const maxBytes = opts.maxBytes ?? 64 * 2 ** 20;
+  const entries = new Map<string, NearEntry>();
+  let bytes = 0;
+  let live = false;
+  // Bumped by every invalidation: a Redis read that started before one must not be kept.
+  let epoch = 0;
+  const drop = (key: string) => {
+    const e = entries.get(key);
+    if (e) {
+      bytes -= e.bytes;
+      entries.delete(key);
+    }
+  };
+  const clear = () => {
+    entries.clear();
+    bytes = 0;
+    epoch++;
+  };
+  const apply = (msg: Invalidation) => {
+    epoch++;
+    if ('k' in msg) for (const k of msg.k) drop(k);
+    else {
+      const re = globToRegExp(msg.p);
+      for (const k of [...entries.keys()]) if (re.test(k)) drop(k);
+    }
+  };
+  const channel = invalidationChannel(redis);
+  const sub = redis.duplicate({ connectionName: 'findata-cache-invalidation', enableAutoPipelining: false });
+  sub.on('error', () => {});
+  const down = () => {
+    live = false;
+    clear();
+  };
+  sub.on('close', down);
+  sub.on('reconnecting', down);
+  sub.on('end', down);
+  sub.on('ready', () => {
+    sub.subscribe(channel).then(
+      () => {
+        clear();
+        live = true;
+      },
+      (err) => log.warn('cache invalidation subscription failed; reads skip the in-process cache', { err: String(err) }),
+    );
+  });
+  sub.on('message', (from, raw) => {
+    if (from !== channel) return;
+    try {
+      apply(JSON.parse(raw) as Invalidation);
+    } catch {
+      clear();
+    }
+  });
+  return {
+    get(key: string): unknown {
+      if (!live) return undefined;
+      const e = entries.get(key);
+      if (!e) return undefined;
+      if (e.expires <= Date.now()) {
+        drop(key);
+        return undefined;
+      }
+      return e.value;
+    },
+    epoch: () => epoch,
+    /** Keeps a value read from Redis, unless an invalidation arrived since the read started. */
+    keep(key: string, value: unknown, rawLength: number, readEpoch: number) {
+      if (!live || readEpoch !== epoch || rawLength > maxBytes / 16) return;
+      drop(key);
+      entries.set(key, { value, expires: Date.now() + ttlMs, bytes: rawLength });
+      bytes += rawLength;
+      // Oldest first (Map order is insertion order).
+      for (const k of entries.keys()) {
+        if (bytes <= maxBytes) break;
+        drop(k);
+      }
+    },
+    invalidate: apply,
+    drop,
+    close: () => sub.disconnect(),
+  };
 }
 
 const TIMEOUT_MS = 250;
@@ -33,7 +148,8 @@ function withTimeout<T>(p: Promise<T>, ms = TIMEOUT_MS): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-export function createCache(redis: Redis, log: Logger): Cache {
+export function createCache(redis: Redis, log: Logger, options: CacheOptions = {}): Cache {
+  const near = options.near ? createNear(redis, log, options.near) : null;
   let downUntil = 0;
   const available = () => redis.status === 'ready' && Date.now() >= downUntil;
   const trip = (op: string, key: string, err: unknown) => {
@@ -74,7 +190,13 @@ export function createCache(redis: Redis, log: Logger): Cache {
     }, RETRY_MS);
     retryTimer.unref();
   };
-  const invalidate = async (id: string, apply: (ms: number) => Promise<void>) => {
+  const invalidate = async (id: string, msg: Invalidation, del: (ms: number) => Promise<void>) => {
+    near?.invalidate(msg);
+    // Other processes drop their in-process copies once the Redis entries are gone.
+    const apply = async (ms: number) => {
+      await del(ms);
+      await withTimeout(redis.publish(invalidationChannel(redis), JSON.stringify(msg)), ms);
+    };
     pending.delete(id);
     // A client that is still connecting (a CLI that just started) gets the offline queue and a longer wait.
     const connecting = ['wait', 'connecting', 'connect', 'reconnecting'].includes(redis.status);
@@ -99,12 +221,23 @@ export function createCache(redis: Redis, log: Logger): Cache {
         await drain();
         if (pending.size) return null;
       }
+      if (near) {
+        const local = near.get(key);
+        if (local !== undefined) return local as T;
+      }
+      const readEpoch = near?.epoch() ?? 0;
       return guarded('get', key, async () => {
         const raw = await redis.get(key);
-        return raw === null ? null : (JSON.parse(raw) as T);
+        if (raw === null) return null;
+        const value = JSON.parse(raw) as T;
+        near?.keep(key, value, raw.length, readEpoch);
+        return value;
       }, null as T | null);
     },
-    set: (key, value, ttlSeconds) => guarded('set', key, async () => void (await redis.set(key, JSON.stringify(value), 'EX', ttlSeconds)), undefined),
+    set: (key, value, ttlSeconds) => {
+      near?.drop(key);
+      return guarded('set', key, async () => void (await redis.set(key, JSON.stringify(value), 'EX', ttlSeconds)), undefined);
+    },
     async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>) {
       const hit = await cache.get<T>(key);
       if (hit !== null) return hit;
@@ -114,10 +247,10 @@ export function createCache(redis: Redis, log: Logger): Cache {
     },
     async del(...ks) {
       if (ks.length === 0) return;
-      await invalidate(`k:${ks.join(',')}`, async (ms) => void (await withTimeout(redis.del(...ks), ms)));
+      await invalidate(`k:${ks.join(',')}`, { k: ks }, async (ms) => void (await withTimeout(redis.del(...ks), ms)));
     },
     async delPattern(pattern) {
-      await invalidate(`p:${pattern}`, async (ms) => {
+      await invalidate(`p:${pattern}`, { p: pattern }, async (ms) => {
         let cursor = '0';
         do {
           const [next, found] = await withTimeout(redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500), ms);
@@ -127,6 +260,7 @@ export function createCache(redis: Redis, log: Logger): Cache {
       });
     },
     run: (op, fallback) => guarded('run', '', () => op(redis), fallback),
+    close: () => near?.close(),
   };
   return cache;
 }

@@ -40,6 +40,8 @@ export const EnvSchema = v.object({
   AUTH_CACHE_SECRET: v.optional(secret),
   SESSION_SECRET: v.optional(secret),
   RATE_LIMIT_PER_MINUTE: v.optional(int(1, 1_000_000), '600'),
+  /** How long an API process may serve a cache entry from memory (0: always ask Redis); invalidations drop it at once. */
+  NEAR_CACHE_TTL_MS: v.optional(int(0, 60_000), '2000'),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
   WORKER_METRICS_PORT: v.optional(int(0, 65535), '9465'),
   TEMPORAL_METRICS_PORT: v.optional(int(0, 65535), '9464'),
@@ -75,6 +77,7 @@ export interface Config {
   authCacheSecret: string | null;
   sessionSecret: string | null;
   rateLimitPerMinute: number;
+  nearCacheTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   workerMetricsPort: number;
   temporalMetricsPort: number;
@@ -106,11 +109,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`config: ${name} ${reason}`);
   }
   const e = result.output;
-  if (e.CLICKHOUSE_URL === undefined && e.FINDATA_ROLE !== 'all') {
-    throw new ConfigError(
-      `config: FINDATA_ROLE ${e.FINDATA_ROLE} needs CLICKHOUSE_URL (the embedded warehouse can be opened by one process only, so it runs with FINDATA_ROLE=all)`,
-    );
-  }
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     role: e.FINDATA_ROLE,
@@ -137,6 +135,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     authCacheSecret: e.AUTH_CACHE_SECRET ?? null,
     sessionSecret: e.SESSION_SECRET ?? null,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    nearCacheTtlMs: e.NEAR_CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,

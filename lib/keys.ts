@@ -26,7 +26,8 @@ export const keys = {
   commitSnapshot: (t: string, lt: LoanType, syncId: string) => `extbank_commit:${t}:${lt}:${syncId}`,
   cache: {
     syncConfigs: (t: string) => `findata:${t}:sync_configs`,
-    syncLogsRecent: (t: string, limit: number) => `findata:${t}:sync_logs:recent:${limit}`,
+    // The serialized response body (was the page object under sync_logs:recent:{limit}).
+    syncLogsRecent: (t: string, limit: number) => `findata:${t}:sync_logs:recent_body:${limit}`,
     chCount: (t: string, table: string, lt: LoanType) => `findata:${t}:ch_count:${table}:${lt}`,
     chSchema: (t: string, table: string) => `findata:${t}:ch_schema:${table}`,
     profile: (t: string, lt: LoanType, ft: FileType) => `findata:${t}:profile:${lt}:${ft}`,

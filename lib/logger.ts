@@ -11,18 +11,41 @@ export interface Logger {
 }
 
 export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
-  const min = LEVELS[level];
-  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (LEVELS[lvl] < min) return;
-    out(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }, errorReplacer));
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, out),
-  };
+  return new JsonLogger(LEVELS[level], base, out);
+}
+
+// A class, not closures, and a child's fields merged only when it writes: a child logger is made per HTTP
+// request, and most of them never write a line.
+class JsonLogger implements Logger {
+  private merged: Record<string, unknown> | null = null;
+  constructor(
+    private readonly min: number,
+    private readonly parentBase: Record<string, unknown>,
+    private readonly out: (line: string) => void,
+    private readonly own: Record<string, unknown> | null = null,
+  ) {}
+  private get base(): Record<string, unknown> {
+    return (this.merged ??= this.own ? { ...this.parentBase, ...this.own } : this.parentBase);
+  }
+  private emit(lvl: LogLevel, msg: string, fields?: Record<string, unknown>) {
+    if (LEVELS[lvl] < this.min) return;
+    this.out(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...this.base, ...fields }, errorReplacer));
+  }
+  debug(msg: string, fields?: Record<string, unknown>) {
+    this.emit('debug', msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>) {
+    this.emit('info', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>) {
+    this.emit('warn', msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>) {
+    this.emit('error', msg, fields);
+  }
+  child(fields: Record<string, unknown>): Logger {
+    return new JsonLogger(this.min, this.base, this.out, fields);
+  }
 }
 
 function errorReplacer(_key: string, value: unknown) {

@@ -182,10 +182,14 @@ sync.get('/logs', async (c) => {
   const s = c.get('services');
   const tenantId = c.get('auth').tenantId;
   const q = parse(SyncLogsQuery, c.req.query());
-  const load = () => listLogs(s.db, tenantId, { loanType: q.loan_type, status: q.status, limit: q.limit, offset: q.offset });
+  const load = async () => {
+    const page = await listLogs(s.db, tenantId, { loanType: q.loan_type, status: q.status, limit: q.limit, offset: q.offset });
+    return JSON.stringify({ total: page.total, limit: q.limit, offset: q.offset, items: page.items.map((l) => ({ ...l, temporal_url: temporalUrl(s, l) })) });
+  };
+  // The newest logs are what dashboards poll: cached as the serialized body until a sync changes them.
   const plain = !q.loan_type && !q.status && q.offset === 0;
-  const page = plain ? await s.cache.getOrLoad(keys.cache.syncLogsRecent(tenantId, q.limit), CACHE_TTL.syncLogsRecent, load) : await load();
-  return c.json({ total: page.total, limit: q.limit, offset: q.offset, items: page.items.map((l) => ({ ...l, temporal_url: temporalUrl(s, l) })) });
+  const body = plain ? await s.cache.getOrLoad(keys.cache.syncLogsRecent(tenantId, q.limit), CACHE_TTL.syncLogsRecent, load) : await load();
+  return c.body(body, 200, { 'Content-Type': 'application/json' });
 });
 
 doc({
