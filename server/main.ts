@@ -1,6 +1,7 @@
 /**
  * Process entry (`npm start` runs it after starting the local services). FINDATA_ROLE decides what runs here:
- * all (default; required for the embedded warehouse), api, or worker.
+ * all (default), api, or worker. With the embedded warehouse the all/worker process owns it and api processes
+ * read through it (lib/warehouse-owner.ts).
  */
 import { ConfigError, parseConfig } from '../lib/config.ts';
 import { startPlatform } from './platform.ts';

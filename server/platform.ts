@@ -1,7 +1,8 @@
 /**
  * Assembles a findata process from its Config: PostgreSQL (migrated), Redis, the warehouse, Temporal client and
- * worker, and the HTTP server — each only where the role needs it. Embedded mode (no CLICKHOUSE_URL) must run
- * everything in this one process because only one process can open the chdb data folder.
+ * worker, and the HTTP server — each only where the role needs it. Embedded mode (no CLICKHOUSE_URL): only one
+ * process can open the chdb data folder, so the `all` or `worker` process owns it and serves reads to `api`
+ * processes of the same DATA_DIR over a Unix socket (lib/warehouse-owner.ts).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { createDb, type Db } from '../lib/db.ts';
 import { migrateAllTenants, migratePublic } from '../lib/migrations.ts';
 import { createRedises, closeRedises, type Redises } from '../lib/redis.ts';
 import { createCache, type Cache } from '../lib/cache.ts';
+import { ownerSocket, ownerWarehouse, serveWarehouse } from '../lib/warehouse-owner.ts';
 import { openWarehouse, type Warehouse } from '../lib/warehouse.ts';
 import { createMetrics, type Metrics } from '../lib/metrics.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
@@ -89,7 +91,9 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   const log = opts.log ?? createLogger(config.logLevel, { role: config.role });
   const wantHttp = (opts.http ?? true) && config.role !== 'worker';
   const wantWorker = (opts.worker ?? true) && config.role !== 'api';
-  const owner = wantWorker || config.clickhouse.url === null;
+  // Embedded: the api role reads through the process that opened the data folder (lib/warehouse-owner.ts).
+  const ownsEmbedded = config.clickhouse.url === null && config.role !== 'api';
+  const owner = wantWorker || ownsEmbedded;
 
   installTemporalRuntime(config, Boolean(opts.temporalMetrics && wantWorker));
 
@@ -97,12 +101,19 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   await migratePublic(db);
   await migrateAllTenants(db);
   const redis = createRedises(config.redisUrl, config.redisCacheUrl);
-  const cache = createCache(redis.cache, log);
+  const cache = createCache(redis.cache, log, config.nearCacheTtlMs > 0 ? { near: { ttlMs: config.nearCacheTtlMs } } : {});
   const metrics = createMetrics();
-  const warehouse = await openWarehouse(config.clickhouse);
-  if (warehouse.embedded) {
+  const warehouse = config.clickhouse.url === null && !ownsEmbedded ? ownerWarehouse(ownerSocket(config.dataDir)) : await openWarehouse(config.clickhouse);
+  let warehouseServer: { close(): Promise<void> } | null = null;
+  if (ownsEmbedded) {
     fs.mkdirSync(path.dirname(ownerFile(config.dataDir)), { recursive: true });
     fs.writeFileSync(ownerFile(config.dataDir), String(process.pid));
+    // Only needed by api-role processes next to this one: a failure (e.g. a data folder path too long for a Unix
+    // socket) must not stop this process.
+    warehouseServer = await serveWarehouse(warehouse, ownerSocket(config.dataDir), log.child({ component: 'warehouse-owner' })).catch((err) => {
+      log.warn('warehouse socket for api-role processes not available', { err: String(err) });
+      return null;
+    });
   }
 
   const temporalClient = await connectTemporal(config.temporal);
@@ -215,8 +226,10 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       }
       await listener?.end().catch(() => {});
       await temporalClient.connection.close().catch(() => {});
+      await warehouseServer?.close().catch(() => {});
       await warehouse.close().catch(() => {});
-      if (warehouse.embedded) fs.rmSync(ownerFile(config.dataDir), { force: true });
+      if (ownsEmbedded) fs.rmSync(ownerFile(config.dataDir), { force: true });
+      cache.close();
       await closeRedises(redis);
       await db.end().catch(() => {});
     },

@@ -31,12 +31,14 @@ export async function startChild(env: Record<string, string>, timeoutMs = 60_000
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
+  // A worker-role process has no API: it is ready when its metrics server says the worker runs.
+  const worker = env.FINDATA_ROLE === 'worker';
+  const url = worker ? `http://127.0.0.1:${env.WORKER_METRICS_PORT}` : `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`child exited ${proc.exitCode}: ${out}`);
     try {
-      const r = await fetch(`${url}/api/health`);
+      const r = await fetch(worker ? `${url}/healthz` : `${url}/api/health`);
       if (r.ok) break;
     } catch {
       /* not listening yet */

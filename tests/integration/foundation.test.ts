@@ -42,8 +42,13 @@ describe('configuration', () => {
       (e: Error) => /SESSION_SECRET/.test(e.message) && !e.message.includes('short-secret'),
     );
   });
-  test('split roles without a ClickHouse server are refused (the embedded warehouse has one owner)', () => {
-    assert.throws(() => parseConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1', FINDATA_ROLE: 'api' }), /CLICKHOUSE_URL/);
+  test('split roles are accepted without a ClickHouse server (the api role reads through the embedded owner)', () => {
+    for (const role of ['api', 'worker'] as const) {
+      const c = parseConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1', FINDATA_ROLE: role });
+      assert.equal(c.role, role);
+      assert.equal(c.clickhouse.url, null);
+    }
+    assert.throws(() => parseConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1', FINDATA_ROLE: 'reader' }), /FINDATA_ROLE/);
   });
   test('the server process exits 1 with a single line on bad config', async () => {
     const r = await run('node', ['--import', 'tsx', 'server/main.ts'], { env: { PATH: process.env.PATH!, DATABASE_URL: 'nope' } }).catch((e) => e);
