@@ -547,6 +547,27 @@ describe('profiling', () => {
     assert.equal(Number(col(body, 'installment_count').sum), VALID.reduce((s, r) => s + Number(r.installment_count), 0));
   });
 
+  test('histograms: 10 equal-width bins from min to max, counts exact (checked against the file)', async () => {
+    await p.redis.cache.del(profileKey());
+    const { body } = await api.json('/api/profiling/?loan_type=RETAIL');
+    const h = col(body, 'installment_count').histogram as { from: number; to: number; count: number }[];
+    const values = VALID.map((r) => Number(r.installment_count));
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    assert.equal(h.length, 10);
+    assert.equal(h[0].from, lo);
+    assert.equal(h[9].to, hi);
+    const w = (hi - lo) / 10;
+    h.forEach((b, k) => assert.ok(Math.abs(b.to - b.from - w) < 1e-6 * Math.max(1, w), `bin ${k} has the common width`));
+    const expected = h.map((_, k) => values.filter((v) => Math.min(9, Math.floor((v - lo) / w)) === k).length);
+    assert.deepEqual(
+      h.map((b) => b.count),
+      expected,
+    );
+    const d = col(body, 'disbursement_date').histogram as { from: number; to: number }[];
+    assert.equal(d[0].from, Date.parse(`${col(body, 'disbursement_date').min}T00:00:00Z`), 'date bins in epoch milliseconds from the earliest date');
+  });
+
   test('a loan type without warehouse data profiles as row_count 0 with null figures (the aborted sync wrote nothing)', async () => {
     const { status, body } = await api.json('/api/profiling/?loan_type=COMMERCIAL');
     assert.equal(status, 200);
