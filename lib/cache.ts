@@ -13,6 +13,8 @@ import type { Logger } from './logger.ts';
 export interface Cache {
   getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<T>;
   get<T>(key: string): Promise<T | null>;
+  /** The in-process copy of a key, synchronously (undefined: none, or an invalidation is outstanding). */
+  peek<T>(key: string): T | undefined;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   /** Invalidation: retried in the background until it succeeds, so a cache outage cannot leave stale entries. */
   del(...keys: string[]): Promise<void>;
@@ -214,6 +216,9 @@ export function createCache(redis: Redis, log: Logger, options: CacheOptions = {
 
   const cache: Cache = {
     redis,
+    peek<T>(key: string) {
+      return near && !pending.size ? (near.get(key) as T | undefined) : undefined;
+    },
     async get<T>(key: string) {
       // Never read while an invalidation is outstanding: the entry could be one it was meant to remove
       // (a revoked key's auth entry, a pre-sync count).
@@ -239,6 +244,8 @@ export function createCache(redis: Redis, log: Logger, options: CacheOptions = {
       return guarded('set', key, async () => void (await redis.set(key, JSON.stringify(value), 'EX', ttlSeconds)), undefined);
     },
     async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>) {
+      const local = cache.peek<T>(key);
+      if (local !== undefined) return local;
       const hit = await cache.get<T>(key);
       if (hit !== null) return hit;
       const value = await load();

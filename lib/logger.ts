@@ -8,6 +8,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether lines of this level are written (to skip building fields nobody reads). */
+  enabled(level: LogLevel): boolean;
 }
 
 export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
@@ -42,6 +44,9 @@ class JsonLogger implements Logger {
   }
   error(msg: string, fields?: Record<string, unknown>) {
     this.emit('error', msg, fields);
+  }
+  enabled(level: LogLevel): boolean {
+    return LEVELS[level] >= this.min;
   }
   child(fields: Record<string, unknown>): Logger {
     return new JsonLogger(this.min, this.base, this.out, fields);

@@ -50,6 +50,24 @@ async function lookupPrefix(s: ApiServices, prefix: string): Promise<{ id: strin
   return rows[0] ?? null;
 }
 
+/** The hot path, synchronous: a key whose auth entry this process holds in memory (undefined: not known here). */
+function verifyKeyInMemory(s: ApiServices, key: string): string | null | undefined {
+  if (!API_KEY_PATTERN.test(key)) return null;
+  const prefix = keyPrefix(key);
+  const owner = prefixOwner.get(prefix);
+  const hit = owner ? s.cache.peek<CachedAuth>(keys.cache.tenantAuth(owner, prefix)) : undefined;
+  if (!hit || hit.t !== owner) return undefined;
+  return sameMac(hit, macOf(s.authSecret, key)) ? owner : null;
+}
+
+// The cached MAC decoded once per in-process copy (the copy is shared and read-only).
+const decoded = new WeakMap<CachedAuth, Buffer>();
+function sameMac(hit: CachedAuth, mac: Buffer): boolean {
+  let cached = decoded.get(hit);
+  if (!cached) decoded.set(hit, (cached = Buffer.from(hit.mac, 'base64')));
+  return cached.length === mac.length && crypto.timingSafeEqual(cached, mac);
+}
+
 /** Verifies an API key; returns the tenant id or null. Cheap on a warm cache, PBKDF2 on a miss. */
 export async function verifyKey(s: ApiServices, key: string, opts: { slowPath?: boolean } = {}): Promise<string | null> {
   if (!API_KEY_PATTERN.test(key)) return null;
@@ -58,10 +76,7 @@ export async function verifyKey(s: ApiServices, key: string, opts: { slowPath?: 
   const owner = prefixOwner.get(prefix);
   if (owner) {
     const hit = await s.cache.get<CachedAuth>(keys.cache.tenantAuth(owner, prefix));
-    if (hit && hit.t === owner) {
-      const cached = Buffer.from(hit.mac, 'base64');
-      return cached.length === mac.length && crypto.timingSafeEqual(cached, mac) ? owner : null;
-    }
+    if (hit && hit.t === owner) return sameMac(hit, mac) ? owner : null;
   }
   // A blocked address gets no PBKDF2 work: only keys already verified (cached) still pass.
   if (opts.slowPath === false) return null;
@@ -108,7 +123,7 @@ export const requireAuth = () =>
       const ip = clientIp(c);
       // A key verified before passes without looking at the address's failures (the hot path: no Redis at all
       // with the in-process cache); only a miss asks whether this address may do PBKDF2 work.
-      let tenantId = m ? await verifyKey(s, key, { slowPath: false }) : null;
+      let tenantId = m ? (verifyKeyInMemory(s, key) ?? (await verifyKey(s, key, { slowPath: false }))) : null;
       const blockedFor = tenantId ? 0 : await authBlockedFor(c, ip);
       if (!tenantId && m && blockedFor === 0) tenantId = await verifyKey(s, key);
       if (!tenantId) {
@@ -130,7 +145,9 @@ export const requireAuth = () =>
       auth = { tenantId: session.tenantId, prefix: session.prefix, via: 'session' };
     }
     c.set('auth', auth);
-    await checkRateLimit(c, `key:${auth.prefix}`, s.config.rateLimitPerMinute);
+    // Synchronous while this process holds a lease (most requests): no promise to wait for.
+    const limited = checkRateLimit(c, `key:${auth.prefix}`, s.config.rateLimitPerMinute);
+    if (limited) await limited;
     // On every endpoint, a tenant_id query parameter that is not the key's own is 403, never silently ignored.
     tenantFor(c, c.req.query('tenant_id'));
     await next();

@@ -34,8 +34,10 @@ export const httpMetrics = () =>
     series.duration.observe(Number(process.hrtime.bigint() - start) / 1e9);
     series.requests.inc();
     const log = c.get('log');
+    const failed = c.res.status >= 500;
+    if (!failed && !log.enabled('debug')) return;
     // A key pasted into a URL by mistake must not reach the logs.
     const path = c.req.path.replace(/sk_live_[^/]*/gi, '[redacted]');
-    if (c.res.status >= 500) log.error('request failed', { method: c.req.method, path, status: c.res.status });
+    if (failed) log.error('request failed', { method: c.req.method, path, status: c.res.status });
     else log.debug('request', { method: c.req.method, path, status: c.res.status });
   });

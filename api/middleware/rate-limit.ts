@@ -47,33 +47,42 @@ function leaseFor(bucket: string, window: number): Lease {
   return l;
 }
 
-export async function checkRateLimit(c: Context, bucket: string, perMinute: number): Promise<void> {
-  const s = c.get('services') as ApiServices;
+/** Counts a request against the bucket: synchronous (undefined) while the lease lasts, else a promise. */
+export function checkRateLimit(c: Context, bucket: string, perMinute: number): Promise<void> | undefined {
   const now = Math.floor(Date.now() / 1000);
   const window = Math.floor(now / WINDOW_S);
-  let l = leaseFor(bucket, window);
-  if (l.left === 0) {
-    const n = leaseSize(perMinute);
-    const key = keys.cache.rateLimit(bucket, window);
-    // Under the cache's timeout and circuit breaker: a hung Redis lets requests through instead of hanging them.
-    const res = await s.cache.run((r) => r.multi().incrby(key, n).expire(key, WINDOW_S + 1).exec(), null);
-    if (!res) return;
-    const total = Number(res[0]?.[1] ?? 0);
-    const granted = Math.min(n, perMinute - (total - n));
-    l = leaseFor(bucket, window);
-    l.seen = Math.max(l.seen, total);
-    if (granted <= 0) {
-      const retryAfter = (window + 1) * WINDOW_S - now;
-      c.header('X-RateLimit-Limit', String(perMinute));
-      c.header('X-RateLimit-Remaining', '0');
-      c.header('Retry-After', String(retryAfter));
-      throw new AppError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded; retry after ${retryAfter} s.`, { retry_after: retryAfter });
-    }
-    l.left += granted;
-  }
+  const l = leaseFor(bucket, window);
+  if (l.left === 0) return takeLease(c, bucket, perMinute, now, window);
+  useToken(c, l, perMinute);
+  return undefined;
+}
+
+function useToken(c: Context, l: Lease, perMinute: number): void {
   l.left--;
   c.header('X-RateLimit-Limit', String(perMinute));
   c.header('X-RateLimit-Remaining', String(Math.max(0, perMinute - (l.seen - l.left))));
+}
+
+async function takeLease(c: Context, bucket: string, perMinute: number, now: number, window: number): Promise<void> {
+  const s = c.get('services') as ApiServices;
+  const n = leaseSize(perMinute);
+  const key = keys.cache.rateLimit(bucket, window);
+  // Under the cache's timeout and circuit breaker: a hung Redis lets requests through instead of hanging them.
+  const res = await s.cache.run((r) => r.multi().incrby(key, n).expire(key, WINDOW_S + 1).exec(), null);
+  if (!res) return;
+  const total = Number(res[0]?.[1] ?? 0);
+  const granted = Math.min(n, perMinute - (total - n));
+  const l = leaseFor(bucket, window);
+  l.seen = Math.max(l.seen, total);
+  if (granted <= 0) {
+    const retryAfter = (window + 1) * WINDOW_S - now;
+    c.header('X-RateLimit-Limit', String(perMinute));
+    c.header('X-RateLimit-Remaining', '0');
+    c.header('Retry-After', String(retryAfter));
+    throw new AppError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded; retry after ${retryAfter} s.`, { retry_after: retryAfter });
+  }
+  l.left += granted;
+  useToken(c, l, perMinute);
 }
 
 export async function noteAuthFailure(s: ApiServices, ip: string): Promise<void> {

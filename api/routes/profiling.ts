@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type { AppEnv, ApiServices } from '../services.ts';
 import { requireAuth, tenantFor } from '../middleware/auth.ts';
 import { doc, parse } from '../openapi.ts';
+import { cachedJson } from '../json-body.ts';
 import { Profile, ProfilingQuery } from '../schemas.ts';
 import { COLUMNS, FACT_TABLE, type ColumnDef, type FileType, type LoanType } from '../../domain/columns.ts';
 import { CACHE_TTL, keys } from '../../lib/keys.ts';
@@ -122,5 +123,5 @@ profiling.get('/', async (c) => {
   const ft = q.file_type as FileType;
   await s.warehouse.ensureTenant(tenantId);
   const profile = await s.cache.getOrLoad(keys.cache.profile(tenantId, q.loan_type, ft), CACHE_TTL.profile, () => computeProfile(s, tenantId, q.loan_type, ft));
-  return c.json(profile);
+  return cachedJson(c, profile);
 });

@@ -509,7 +509,7 @@ describe('profiling', () => {
   const col = (prof: any, name: string) => prof.columns.find((c: any) => c.name === name);
 
   test('shape: {tenant_id, loan_type, file_type, row_count, profiled_at, columns[]} with sums/means/histograms for numbers and top values for codes', async () => {
-    await p.redis.cache.del(profileKey());
+    await p.cache.del(profileKey());
     const { status, body } = await api.json('/api/profiling/?loan_type=RETAIL');
     assert.equal(status, 200);
     for (const k of ['tenant_id', 'loan_type', 'file_type', 'row_count', 'profiled_at', 'columns']) assert.ok(k in body, k);
@@ -548,7 +548,7 @@ describe('profiling', () => {
   });
 
   test('histograms: 10 equal-width bins from min to max, counts exact (checked against the file)', async () => {
-    await p.redis.cache.del(profileKey());
+    await p.cache.del(profileKey());
     const { body } = await api.json('/api/profiling/?loan_type=RETAIL');
     const h = col(body, 'installment_count').histogram as { from: number; to: number; count: number }[];
     const values = VALID.map((r) => Number(r.installment_count));
@@ -797,7 +797,7 @@ describe('robustness', () => {
 describe('profiling cache', () => {
   test('a profile is cached under findata:{t}:profile:{lt}:{ft} and served from there; a new sync invalidates it', async () => {
     const cacheKey = `findata:${tenantId}:profile:RETAIL:credit`;
-    await p.redis.cache.del(cacheKey);
+    await p.cache.del(cacheKey);
     const first = (await api.json('/api/profiling/?loan_type=RETAIL')).body;
     let cached: string | null = null;
     for (let i = 0; i < 20 && !cached; i++) {
