@@ -79,7 +79,8 @@ function createNear(redis: Redis, log: Logger, opts: NonNullable<CacheOptions['n
     }
   };
   const channel = invalidationChannel(redis);
-  const sub = redis.duplicate({ connectionName: 'findata-cache-invalidation', enableAutoPipelining: false });
+  // TCP keep-alive: a subscriber whose connection died silently must notice (and drop the copies).
+  const sub = redis.duplicate({ connectionName: 'findata-cache-invalidation', enableAutoPipelining: false, keepAlive: 10_000 });
   sub.on('error', () => {});
   const down = () => {
     live = false;
@@ -121,8 +122,10 @@ function createNear(redis: Redis, log: Logger, opts: NonNullable<CacheOptions['n
     keep(key: string, value: unknown, rawLength: number, readEpoch: number) {
       if (!live || readEpoch !== epoch || rawLength > maxBytes / 16) return;
       drop(key);
-      entries.set(key, { value, expires: Date.now() + ttlMs, bytes: rawLength });
-      bytes += rawLength;
+      // The parsed value (and a body serialized from it) takes a few times its JSON text.
+      const size = rawLength * 3;
+      entries.set(key, { value, expires: Date.now() + ttlMs, bytes: size });
+      bytes += size;
       // Oldest first (Map order is insertion order).
       for (const k of entries.keys()) {
         if (bytes <= maxBytes) break;
@@ -130,7 +133,11 @@ function createNear(redis: Redis, log: Logger, opts: NonNullable<CacheOptions['n
       }
     },
     invalidate: apply,
-    drop,
+    /** A write: drop the copy, and keep no read that was in flight. */
+    written(key: string) {
+      epoch++;
+      drop(key);
+    },
     close: () => sub.disconnect(),
   };
 }
@@ -192,13 +199,9 @@ export function createCache(redis: Redis, log: Logger, options: CacheOptions = {
     }, RETRY_MS);
     retryTimer.unref();
   };
-  const invalidate = async (id: string, msg: Invalidation, del: (ms: number) => Promise<void>) => {
+  // `apply` deletes the Redis entries and then publishes the message, on which other processes drop their copies.
+  const invalidate = async (id: string, msg: Invalidation, apply: (ms: number) => Promise<void>) => {
     near?.invalidate(msg);
-    // Other processes drop their in-process copies once the Redis entries are gone.
-    const apply = async (ms: number) => {
-      await del(ms);
-      await withTimeout(redis.publish(invalidationChannel(redis), JSON.stringify(msg)), ms);
-    };
     pending.delete(id);
     // A client that is still connecting (a CLI that just started) gets the offline queue and a longer wait.
     const connecting = ['wait', 'connecting', 'connect', 'reconnecting'].includes(redis.status);
@@ -240,7 +243,7 @@ export function createCache(redis: Redis, log: Logger, options: CacheOptions = {
       }, null as T | null);
     },
     set: (key, value, ttlSeconds) => {
-      near?.drop(key);
+      near?.written(key);
       return guarded('set', key, async () => void (await redis.set(key, JSON.stringify(value), 'EX', ttlSeconds)), undefined);
     },
     async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>) {
@@ -254,7 +257,13 @@ export function createCache(redis: Redis, log: Logger, options: CacheOptions = {
     },
     async del(...ks) {
       if (ks.length === 0) return;
-      await invalidate(`k:${ks.join(',')}`, { k: ks }, async (ms) => void (await withTimeout(redis.del(...ks), ms)));
+      const msg = { k: ks };
+      // One MULTI: the entries can never be gone without the message going out.
+      await invalidate(`k:${ks.join(',')}`, msg, async (ms) => {
+        const res = await withTimeout(redis.multi().del(...ks).publish(invalidationChannel(redis), JSON.stringify(msg)).exec(), ms);
+        const failed = res?.find(([err]) => err);
+        if (!res || failed) throw failed?.[0] ?? new Error('cache invalidation not applied');
+      });
     },
     async delPattern(pattern) {
       await invalidate(`p:${pattern}`, { p: pattern }, async (ms) => {
@@ -264,6 +273,7 @@ export function createCache(redis: Redis, log: Logger, options: CacheOptions = {
           cursor = next;
           if (found.length) await withTimeout(redis.del(...found), ms);
         } while (cursor !== '0');
+        await withTimeout(redis.publish(invalidationChannel(redis), JSON.stringify({ p: pattern })), ms);
       });
     },
     run: (op, fallback) => guarded('run', '', () => op(redis), fallback),

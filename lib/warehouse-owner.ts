@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Warehouse } from './warehouse.ts';
 import type { Logger } from './logger.ts';
 
-export const ownerSocket = (dataDir: string) => path.join(dataDir, 'run', 'warehouse.sock');
+// In a directory only the owner's user can enter: a socket's own mode is applied only after listen().
+export const ownerSocket = (dataDir: string) => path.join(dataDir, 'run', 'owner', 'warehouse.sock');
 
 interface QueryRequest {
   sql: string;
@@ -38,7 +39,8 @@ async function readJson<T>(req: http.IncomingMessage): Promise<T> {
 
 /** Serves the owner's warehouse on `socketPath` (owner only: the caller holds the data folder's lock). */
 export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Logger): Promise<{ close(): Promise<void> }> {
-  fs.mkdirSync(path.dirname(socketPath), { recursive: true });
+  fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(socketPath), 0o700);
   fs.rmSync(socketPath, { force: true }); // left by a killed owner; we hold the lock now
   const server = http.createServer(async (req, res) => {
     const reply = (status: number, body: unknown) => {
@@ -63,6 +65,7 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
       return reply(500, { message: String(e?.message ?? err), code: e?.code, type: e?.type } satisfies RemoteError);
     }
   });
+  // Longer than the clients' idle sockets live (IDLE_MS), so a client never reuses one the owner is closing.
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -70,10 +73,13 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
   });
   fs.chmodSync(socketPath, 0o600);
   return {
+    // Stop taking connections, give running queries a moment, then cut the rest (their API requests get 503).
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        const force = setTimeout(() => server.closeAllConnections(), 5000);
+        server.closeIdleConnections();
         server.close(() => {
+          clearTimeout(force);
           fs.rmSync(socketPath, { force: true });
           resolve();
         });
@@ -93,15 +99,39 @@ export class OwnerWarehouseError extends Error {
   }
 }
 
+/** The owner cannot be reached or dropped the connection: the API answers 503 for it (api/app.ts dependencyDown). */
+function ownerUnavailable(socketPath: string, cause: unknown): Error {
+  // The cause stays out of the message: api/app.ts tells a client hang-up from a dependency by the message too.
+  return Object.assign(new Error(`connect ECONNREFUSED: the process that owns the embedded warehouse is not available (${socketPath})`), {
+    code: 'ECONNREFUSED',
+    detail: String(cause),
+  });
+}
+
+/** Idle sockets to the owner are dropped well before the owner's keep-alive timeout. */
+const IDLE_MS = 20_000;
+/** Longest read the API waits for (a profile of a large table takes seconds, not minutes). */
+const QUERY_TIMEOUT_MS = 300_000;
+const RETRYABLE = new Set(['ECONNRESET', 'EPIPE']);
+
 const notHere = (what: string) => async (): Promise<never> => {
   throw new Error(`${what} runs in the process that owns the embedded warehouse (FINDATA_ROLE all or worker), not in the api role`);
 };
 
 /** The warehouse as seen from an API-role process of an embedded deployment: reads through the owner. */
 export function ownerWarehouse(socketPath: string): Warehouse {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: IDLE_MS });
   const ensured = new Set<string>();
-  const call = <T>(route: string, body: unknown): Promise<T> =>
+  // Reads and tenant provisioning are idempotent: a connection the owner dropped (restart, idle close) is retried once.
+  const call = async <T>(route: string, body: unknown): Promise<T> => {
+    try {
+      return await once<T>(route, body);
+    } catch (err) {
+      if (!RETRYABLE.has((err as { retry?: string }).retry ?? '')) throw err;
+      return once<T>(route, body);
+    }
+  };
+  const once = <T>(route: string, body: unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const payload = JSON.stringify(body);
       const req = http.request(
@@ -109,7 +139,7 @@ export function ownerWarehouse(socketPath: string): Warehouse {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
+          res.on('error', (err) => reject(ownerUnavailable(socketPath, err)));
           res.on('end', () => {
             try {
               const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -121,11 +151,13 @@ export function ownerWarehouse(socketPath: string): Warehouse {
           });
         },
       );
+      req.setTimeout(QUERY_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('warehouse owner did not answer in time'), { code: 'ETIMEDOUT' })));
       req.on('error', (err: NodeJS.ErrnoException) => {
-        // No owner running (socket missing or nobody listening): the API answers 503, like any backing service down.
-        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-          reject(Object.assign(new Error(`connect ECONNREFUSED: no process owns the embedded warehouse (${socketPath})`), { code: 'ECONNREFUSED' }));
-        } else reject(err);
+        // Every transport failure is the owner being unavailable (503), never a client error; a dropped
+        // connection (ECONNRESET, "socket hang up") may be retried by `call`.
+        const code = err.code ?? '';
+        const e = ownerUnavailable(socketPath, err);
+        reject(RETRYABLE.has(code) || /socket hang up/i.test(err.message) ? Object.assign(e, { retry: RETRYABLE.has(code) ? code : 'ECONNRESET' }) : e);
       });
       req.end(payload);
     });

@@ -101,7 +101,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   await migratePublic(db);
   await migrateAllTenants(db);
   const redis = createRedises(config.redisUrl, config.redisCacheUrl);
-  const cache = createCache(redis.cache, log, config.nearCacheTtlMs > 0 ? { near: { ttlMs: config.nearCacheTtlMs } } : {});
+  // In-process copies serve API reads; a worker-only process reads nothing hot.
+  const cache = createCache(redis.cache, log, config.nearCacheTtlMs > 0 && wantHttp ? { near: { ttlMs: config.nearCacheTtlMs } } : {});
   const metrics = createMetrics();
   const warehouse = config.clickhouse.url === null && !ownsEmbedded ? ownerWarehouse(ownerSocket(config.dataDir)) : await openWarehouse(config.clickhouse);
   let warehouseServer: { close(): Promise<void> } | null = null;

@@ -23,20 +23,20 @@ interface CachedAuth {
   mac: string;
 }
 
-// The HMAC of a presented key, remembered per process (it was a tenth of a cached request's CPU). Whether the
-// key is valid is still decided by the cache entry on every request; this only saves recomputing the same MAC.
+// The HMAC of a key that verified, remembered per process (it was a tenth of a cached request's CPU). Whether
+// the key is valid is still decided by the cache entry on every request; this only saves recomputing the MAC.
+// Keys that failed are never remembered.
 const macMemo = new WeakMap<Buffer, Map<string, Buffer>>();
 const MAC_MEMO_MAX = 10_000;
 function macOf(secret: Buffer, key: string): Buffer {
+  return macMemo.get(secret)?.get(key) ?? crypto.createHmac('sha256', secret).update(key).digest();
+}
+function rememberMac(secret: Buffer, key: string, mac: Buffer): void {
   let memo = macMemo.get(secret);
   if (!memo) macMemo.set(secret, (memo = new Map()));
-  let mac = memo.get(key);
-  if (!mac) {
-    if (memo.size >= MAC_MEMO_MAX) memo.clear();
-    mac = crypto.createHmac('sha256', secret).update(key).digest();
-    memo.set(key, mac);
-  }
-  return mac;
+  if (memo.has(key)) return;
+  if (memo.size >= MAC_MEMO_MAX) memo.clear();
+  memo.set(key, mac);
 }
 
 /** prefix → tenant id; a prefix never moves to another tenant, so this only saves a lookup. */
@@ -57,7 +57,10 @@ function verifyKeyInMemory(s: ApiServices, key: string): string | null | undefin
   const owner = prefixOwner.get(prefix);
   const hit = owner ? s.cache.peek<CachedAuth>(keys.cache.tenantAuth(owner, prefix)) : undefined;
   if (!hit || hit.t !== owner) return undefined;
-  return sameMac(hit, macOf(s.authSecret, key)) ? owner : null;
+  const mac = macOf(s.authSecret, key);
+  if (!sameMac(hit, mac)) return null;
+  rememberMac(s.authSecret, key, mac);
+  return owner;
 }
 
 // The cached MAC decoded once per in-process copy (the copy is shared and read-only).
@@ -76,7 +79,11 @@ export async function verifyKey(s: ApiServices, key: string, opts: { slowPath?: 
   const owner = prefixOwner.get(prefix);
   if (owner) {
     const hit = await s.cache.get<CachedAuth>(keys.cache.tenantAuth(owner, prefix));
-    if (hit && hit.t === owner) return sameMac(hit, mac) ? owner : null;
+    if (hit && hit.t === owner) {
+      if (!sameMac(hit, mac)) return null;
+      rememberMac(s.authSecret, key, mac);
+      return owner;
+    }
   }
   // A blocked address gets no PBKDF2 work: only keys already verified (cached) still pass.
   if (opts.slowPath === false) return null;

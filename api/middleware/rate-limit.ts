@@ -27,7 +27,10 @@ interface Lease {
   left: number;
   /** The window's count in Redis after this process's last lease. */
   seen: number;
+  /** The lease being fetched: concurrent requests wait for the same one instead of each taking a lease. */
+  fetching?: Promise<Outcome>;
 }
+type Outcome = 'granted' | 'limited' | 'unavailable';
 const leases = new Map<string, Lease>();
 
 /**
@@ -52,7 +55,7 @@ export function checkRateLimit(c: Context, bucket: string, perMinute: number): P
   const now = Math.floor(Date.now() / 1000);
   const window = Math.floor(now / WINDOW_S);
   const l = leaseFor(bucket, window);
-  if (l.left === 0) return takeLease(c, bucket, perMinute, now, window);
+  if (l.left === 0) return refill(c, l, bucket, perMinute, now);
   useToken(c, l, perMinute);
   return undefined;
 }
@@ -63,26 +66,37 @@ function useToken(c: Context, l: Lease, perMinute: number): void {
   c.header('X-RateLimit-Remaining', String(Math.max(0, perMinute - (l.seen - l.left))));
 }
 
-async function takeLease(c: Context, bucket: string, perMinute: number, now: number, window: number): Promise<void> {
-  const s = c.get('services') as ApiServices;
+async function refill(c: Context, l: Lease, bucket: string, perMinute: number, now: number): Promise<void> {
+  for (;;) {
+    l.fetching ??= takeLease(c.get('services') as ApiServices, l, bucket, perMinute).finally(() => (l.fetching = undefined));
+    const outcome = await l.fetching;
+    // Redis unavailable: requests go through (availability of reads over the limit during an outage).
+    if (outcome === 'unavailable') return;
+    if (l.left > 0) return useToken(c, l, perMinute);
+    if (outcome === 'limited') {
+      const retryAfter = (l.window + 1) * WINDOW_S - now;
+      c.header('X-RateLimit-Limit', String(perMinute));
+      c.header('X-RateLimit-Remaining', '0');
+      c.header('Retry-After', String(retryAfter));
+      throw new AppError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded; retry after ${retryAfter} s.`, { retry_after: retryAfter });
+    }
+    // Granted, but the requests that waited with us used it up: take the next lease.
+  }
+}
+
+/** One INCRBY for the lease's window; the granted tokens go to that lease (never to a newer window's). */
+async function takeLease(s: ApiServices, l: Lease, bucket: string, perMinute: number): Promise<Outcome> {
   const n = leaseSize(perMinute);
-  const key = keys.cache.rateLimit(bucket, window);
+  const key = keys.cache.rateLimit(bucket, l.window);
   // Under the cache's timeout and circuit breaker: a hung Redis lets requests through instead of hanging them.
   const res = await s.cache.run((r) => r.multi().incrby(key, n).expire(key, WINDOW_S + 1).exec(), null);
-  if (!res) return;
+  if (!res) return 'unavailable';
   const total = Number(res[0]?.[1] ?? 0);
   const granted = Math.min(n, perMinute - (total - n));
-  const l = leaseFor(bucket, window);
   l.seen = Math.max(l.seen, total);
-  if (granted <= 0) {
-    const retryAfter = (window + 1) * WINDOW_S - now;
-    c.header('X-RateLimit-Limit', String(perMinute));
-    c.header('X-RateLimit-Remaining', '0');
-    c.header('Retry-After', String(retryAfter));
-    throw new AppError('RATE_LIMITED', `Rate limit of ${perMinute} requests per minute exceeded; retry after ${retryAfter} s.`, { retry_after: retryAfter });
-  }
+  if (granted <= 0) return 'limited';
   l.left += granted;
-  useToken(c, l, perMinute);
+  return 'granted';
 }
 
 export async function noteAuthFailure(s: ApiServices, ip: string): Promise<void> {

@@ -64,7 +64,8 @@ export async function computeProfile(s: ApiServices, tenantId: string, loanType:
       params[`lo${i}`] = b.lo;
       params[`w${i}`] = b.width || 1;
       // One bin expression per column (ClickHouse computes it once), then a count per bin; max falls in the last.
-      const bin = `least(${BINS - 1}, toUInt8(floor((${asFloat(cols[i])} - {lo${i}:Float64}) / {w${i}:Float64})))`;
+      // Clamped before the integer conversion: a sync committed between the two passes can bring values outside.
+      const bin = `toUInt8(greatest(0, least(${BINS - 1}, floor((${asFloat(cols[i])} - {lo${i}:Float64}) / {w${i}:Float64}))))`;
       return Array.from({ length: b.width ? BINS : 1 }, (_, k) => `countIf(${bin} = ${k}) AS b${i}_${k}`);
     });
     const [c] = await s.warehouse.query<Record<string, string | number>>(`SELECT ${aggs.join(', ')} FROM ${table} WHERE loan_type = {lt:String}`, params);
