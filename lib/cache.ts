@@ -28,7 +28,7 @@ export interface Cache {
 }
 
 export interface CacheOptions {
-  /** In-process copies: at most `ttlMs` old (default 2 s), at most `maxBytes` of JSON in total (default 64 MiB). */
+  /** In-process copies: at most `ttlMs` old (default 2 s), at most about `maxBytes` in total (default 64 MiB; an entry counts 3× its JSON). */
   near?: { ttlMs?: number; maxBytes?: number };
 }
 

@@ -50,17 +50,21 @@ async function lookupPrefix(s: ApiServices, prefix: string): Promise<{ id: strin
   return rows[0] ?? null;
 }
 
-/** The hot path, synchronous: a key whose auth entry this process holds in memory (undefined: not known here). */
-function verifyKeyInMemory(s: ApiServices, key: string): string | null | undefined {
-  if (!API_KEY_PATTERN.test(key)) return null;
-  const prefix = keyPrefix(key);
-  const owner = prefixOwner.get(prefix);
-  const hit = owner ? s.cache.peek<CachedAuth>(keys.cache.tenantAuth(owner, prefix)) : undefined;
+/** What a cached auth entry says about a key: its tenant, null (the prefix's key is another one), undefined (no entry). */
+function fromEntry(s: ApiServices, key: string, owner: string, hit: CachedAuth | null | undefined): string | null | undefined {
   if (!hit || hit.t !== owner) return undefined;
   const mac = macOf(s.authSecret, key);
   if (!sameMac(hit, mac)) return null;
   rememberMac(s.authSecret, key, mac);
   return owner;
+}
+
+/** The hot path, synchronous: a key whose auth entry this process holds in memory (undefined: not known here). */
+function verifyKeyInMemory(s: ApiServices, key: string): string | null | undefined {
+  if (!API_KEY_PATTERN.test(key)) return null;
+  const prefix = keyPrefix(key);
+  const owner = prefixOwner.get(prefix);
+  return owner ? fromEntry(s, key, owner, s.cache.peek<CachedAuth>(keys.cache.tenantAuth(owner, prefix))) : undefined;
 }
 
 // The cached MAC decoded once per in-process copy (the copy is shared and read-only).
@@ -75,15 +79,10 @@ function sameMac(hit: CachedAuth, mac: Buffer): boolean {
 export async function verifyKey(s: ApiServices, key: string, opts: { slowPath?: boolean } = {}): Promise<string | null> {
   if (!API_KEY_PATTERN.test(key)) return null;
   const prefix = keyPrefix(key);
-  const mac = macOf(s.authSecret, key);
   const owner = prefixOwner.get(prefix);
   if (owner) {
-    const hit = await s.cache.get<CachedAuth>(keys.cache.tenantAuth(owner, prefix));
-    if (hit && hit.t === owner) {
-      if (!sameMac(hit, mac)) return null;
-      rememberMac(s.authSecret, key, mac);
-      return owner;
-    }
+    const known = fromEntry(s, key, owner, await s.cache.get<CachedAuth>(keys.cache.tenantAuth(owner, prefix)));
+    if (known !== undefined) return known;
   }
   // A blocked address gets no PBKDF2 work: only keys already verified (cached) still pass.
   if (opts.slowPath === false) return null;
@@ -94,7 +93,8 @@ export async function verifyKey(s: ApiServices, key: string, opts: { slowPath?: 
   }
   if (!(await verifyApiKey(key, row.api_key_hash))) return null;
   prefixOwner.set(prefix, row.id);
-  await s.cache.set(keys.cache.tenantAuth(row.id, prefix), { t: row.id, mac: mac.toString('base64') } satisfies CachedAuth, CACHE_TTL.tenantAuth);
+  const mac = macOf(s.authSecret, key).toString('base64');
+  await s.cache.set(keys.cache.tenantAuth(row.id, prefix), { t: row.id, mac } satisfies CachedAuth, CACHE_TTL.tenantAuth);
   return row.id;
 }
 
