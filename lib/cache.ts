@@ -229,10 +229,8 @@ export function createCache(redis: Redis, log: Logger, options: CacheOptions = {
         await drain();
         if (pending.size) return null;
       }
-      if (near) {
-        const local = near.get(key);
-        if (local !== undefined) return local as T;
-      }
+      const local = cache.peek<T>(key);
+      if (local !== undefined) return local;
       const readEpoch = near?.epoch() ?? 0;
       return guarded('get', key, async () => {
         const raw = await redis.get(key);

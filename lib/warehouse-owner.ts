@@ -127,7 +127,7 @@ export function ownerWarehouse(socketPath: string): Warehouse {
     try {
       return await once<T>(route, body);
     } catch (err) {
-      if (!RETRYABLE.has((err as { retry?: string }).retry ?? '')) throw err;
+      if (!(err as { retryable?: boolean }).retryable) throw err;
       return once<T>(route, body);
     }
   };
@@ -155,9 +155,8 @@ export function ownerWarehouse(socketPath: string): Warehouse {
       req.on('error', (err: NodeJS.ErrnoException) => {
         // Every transport failure is the owner being unavailable (503), never a client error; a dropped
         // connection (ECONNRESET, "socket hang up") may be retried by `call`.
-        const code = err.code ?? '';
-        const e = ownerUnavailable(socketPath, err);
-        reject(RETRYABLE.has(code) || /socket hang up/i.test(err.message) ? Object.assign(e, { retry: RETRYABLE.has(code) ? code : 'ECONNRESET' }) : e);
+        const retryable = RETRYABLE.has(err.code ?? '') || /socket hang up/i.test(err.message);
+        reject(Object.assign(ownerUnavailable(socketPath, err), { retryable }));
       });
       req.end(payload);
     });
