@@ -95,8 +95,9 @@ export async function computeProfile(s: ApiServices, tenantId: string, loanType:
           ? {
               histogram: b
                 ? counts.get(i)!.map((count, k, all) => ({
-                    from: (b.lo + k * b.width) * unit,
-                    to: (k === all.length - 1 ? b.hi : b.lo + (k + 1) * b.width) * unit,
+                    // lo + span·k/10 rather than lo + k·width: edges like 7.9, not 7.8999999999999995.
+                    from: (b.lo + ((b.hi - b.lo) * k) / BINS) * unit,
+                    to: (k === all.length - 1 ? b.hi : b.lo + ((b.hi - b.lo) * (k + 1)) / BINS) * unit,
                     count,
                   }))
                 : [],
