@@ -50,17 +50,20 @@ uploads.put('/:loan_type/:file_type', async (c) => {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${media || '(empty)'} is not accepted; send text/csv.`);
     }
   }
+  const tooLarge = () =>
+    new AppError('FILE_TOO_LARGE', `The file exceeds the upload limit of ${s.config.uploadMaxBytes} bytes.`, { limit_bytes: s.config.uploadMaxBytes });
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > s.config.uploadMaxBytes) {
-    throw new AppError('FILE_TOO_LARGE', `The file exceeds the upload limit of ${s.config.uploadMaxBytes} bytes.`, { limit_bytes: s.config.uploadMaxBytes });
+    throw tooLarge();
   }
   const tenantId = c.get('auth').tenantId;
   const reader = c.req.raw.body?.getReader();
   let received = 0;
+  let ended = !reader;
   async function* counted(): AsyncGenerator<Uint8Array> {
     for (;;) {
       const r = await reader!.read();
-      if (r.done) return;
+      if (r.done) return void (ended = true);
       received += r.value.byteLength;
       yield r.value;
     }
@@ -79,18 +82,25 @@ uploads.put('/:loan_type/:file_type', async (c) => {
       onBytes: (n) => s.metrics.uploadBytes.inc(labels, n),
     });
   } catch (err) {
+    if (!reader || ended) throw err;
+    let answer = err;
     // §7: size wins over any failure in the body. A streamed (chunked) body can fail early in the header; read on
     // (discarding) until its end or the limit, so the answer does not depend on whether a length was declared.
-    if (reader && err instanceof AppError && err.status === 422) {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        received += r.value.byteLength;
-        if (received > s.config.uploadMaxBytes) {
-          await reader.cancel().catch(() => {});
-          throw new AppError('FILE_TOO_LARGE', `The file exceeds the upload limit of ${s.config.uploadMaxBytes} bytes.`, { limit_bytes: s.config.uploadMaxBytes });
+    if (err instanceof AppError && err.status === 422) {
+      try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+          received += r.value.byteLength;
+          if (received > s.config.uploadMaxBytes) {
+            answer = tooLarge();
+            break;
+          }
         }
+      } catch {
+        /* the client went away: the first answer stands */
       }
     }
-    throw err;
+    await drainRejected(reader);
+    throw answer;
   }
   c.get('log').info('upload staged', { tenantId, loanType, fileType, rows: meta.rows, bytes: meta.bytes });
   return c.json(
@@ -111,6 +121,31 @@ function fileName(header: string | undefined, fileType: FileType): string {
   // Control characters have no place in a display name.
   return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 255) || `${fileType}.csv`;
 }
+
+/**
+ * Reads and discards what the client is still sending before a rejection is answered. Node closes the socket as soon
+ * as the answer is written (always for `Connection: close`, after 500 ms otherwise), and bytes arriving at a closed
+ * socket make the kernel reset the connection: a client still writing then sees EPIPE or ECONNRESET instead of the
+ * 413/422. Bounded, so a client that never stops gets its answer (and the reset) after DRAIN_MAX_BYTES or DRAIN_MAX_MS.
+ * The reader is never cancelled: that would destroy the socket before the answer is written.
+ */
+async function drainRejected(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, DRAIN_MAX_MS, 'late')));
+  try {
+    for (let bytes = 0; bytes <= DRAIN_MAX_BYTES; ) {
+      const r = await Promise.race([reader.read(), deadline]);
+      if (r === 'late' || r.done) return;
+      bytes += r.value.byteLength;
+    }
+  } catch {
+    /* the client went away: nothing left to answer */
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_MAX_MS = 5_000;
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 

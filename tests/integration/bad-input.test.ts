@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestPlatform, uniqueTenantId } from '../helpers/platform.ts';
@@ -57,7 +58,9 @@ function request(method: string, urlPath: string, o: { key?: string; headers?: R
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     let settled = false;
+    let answered = false;
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent: false }, (res) => {
+      answered = true;
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => {
@@ -73,12 +76,14 @@ function request(method: string, urlPath: string, o: { key?: string; headers?: R
         resolve({ status: res.statusCode!, headers: res.headers, text, json, ms: Date.now() - t0 });
       });
       res.on('error', (err) => !settled && reject(err));
+      res.on('close', () => !settled && reject(new Error(`${method} ${urlPath}: the connection closed mid-answer`)));
     });
     const timer = setTimeout(() => {
       req.destroy(new Error(`${method} ${urlPath}: no response within ${o.timeoutMs ?? 60_000} ms (hang)`));
     }, o.timeoutMs ?? 60_000);
     req.on('error', (err) => {
-      if (settled) return;
+      // Once the answer has begun, the response decides: it ends, or fails on its own.
+      if (settled || answered) return;
       clearTimeout(timer);
       reject(err);
     });
@@ -274,7 +279,7 @@ describe('file-level rejections: a clean 4xx with the right code, and the staged
     await assertBaselineIntact('unknown types');
   });
 
-  test('a body past the size limit streamed without Content-Length → 413 FILE_TOO_LARGE as soon as the limit is passed', async () => {
+  test('a body past the size limit streamed without Content-Length → 413 FILE_TOO_LARGE, never a 500 or a reset', async () => {
     const chunk = Buffer.from(`${row('BIG')}\n`.repeat(Math.ceil(MiB / 80)));
     let sent = 0;
     async function* body() {
@@ -289,6 +294,40 @@ describe('file-level rejections: a clean 4xx with the right code, and the staged
     assertError(r, 413, 'FILE_TOO_LARGE', 'streamed past the limit');
     assert.equal(r.json.error.limit_bytes, LIMIT);
     await assertBaselineIntact('413 streamed');
+  });
+
+  test('a client that writes its whole body before reading (like Python http.client) gets the 413, not a broken pipe', async () => {
+    // Node closes a socket once the answer is written (at once for Connection: close), and bytes still arriving then
+    // make the kernel reset it: a client still writing gets EPIPE and never reads the answer. So the server reads the
+    // rest of a rejected body (bounded) before it answers.
+    const chunk = Buffer.from(`${row('BIG')}\n`.repeat(Math.ceil(MiB / 80)));
+    const frame = (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+    for (const connection of ['close', 'keep-alive']) {
+      const sock = net.connect(Number(new URL(p.url!).port), '127.0.0.1');
+      let error: string | undefined;
+      sock.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code));
+      const closed = new Promise((resolve) => sock.once('close', resolve));
+      await new Promise((resolve) => sock.once('connect', resolve));
+      sock.write(
+        `PUT /api/uploads/RETAIL/credit HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Api-Key ${base.key}\r\n` +
+          `Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\nConnection: ${connection}\r\n\r\n`,
+      );
+      sock.write(frame(Buffer.from(`${H}\n`)));
+      for (let sent = 0; sent < LIMIT + 8 * MiB && !sock.destroyed; sent += chunk.length) {
+        if (!sock.write(frame(chunk))) await Promise.race([new Promise((resolve) => sock.once('drain', resolve)), closed]);
+      }
+      if (!sock.destroyed) sock.write('0\r\n\r\n');
+      assert.equal(error, undefined, `Connection: ${connection}: the whole body was written without a socket error`);
+      let answer = '';
+      for await (const d of sock) {
+        answer += (d as Buffer).toString('latin1');
+        if (/\r\n\r\n[^]*\}$/.test(answer)) break;
+      }
+      sock.destroy();
+      assert.match(answer, /^HTTP\/1\.1 413 /, `Connection: ${connection}: the 413 reached the client`);
+      assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code, 'FILE_TOO_LARGE');
+    }
+    await assertBaselineIntact('413 to a client that writes before reading');
   });
 
   test('a 10 MB file with a quote that never closes → 422 MALFORMED_CSV, bounded memory, no hang', async () => {
