@@ -110,8 +110,8 @@ export function createValidateActivities(deps: ActivityDeps) {
     const fixed = { loan_type: loanType, sync_id: syncId, loaded_at: init.loadedAt };
 
     // Where the wall time goes (logged at the end): waiting for the threads, for the engine, for Redis/PostgreSQL.
-    const t = { start: performance.now(), thread: 0, insert: 0, read: 0, errors: 0 };
-    const timed = async <T>(k: 'thread' | 'insert' | 'read' | 'errors', p: Promise<T>): Promise<T> => {
+    const t = { start: performance.now(), thread: 0, insert: 0, read: 0, errors: 0, failed: 0 };
+    const timed = async <T>(k: 'thread' | 'insert' | 'read' | 'errors' | 'failed', p: Promise<T>): Promise<T> => {
       const t0 = performance.now();
       try {
         return await p;
@@ -177,7 +177,7 @@ export function createValidateActivities(deps: ActivityDeps) {
         tsvBytes += b.tsv.byteLength;
       }
       for (const e of b.errors) errBatch.push(e);
-      for (const l of b.failedLines) await failed.write(l);
+      if (b.failedLines.length) await timed('failed', failed.writeAll(b.failedLines));
       rowsTotal = b.rowsTotal;
       rowsInvalid = b.rowsInvalid;
       errorCount = b.errorCount;
@@ -213,20 +213,21 @@ export function createValidateActivities(deps: ActivityDeps) {
       await batches.return(undefined as never).catch(() => {});
       await (inflight as Promise<void> | null)?.catch(() => {});
       await (errInflight as Promise<void> | null)?.catch(() => {});
+      await failed.settle();
       if (err instanceof FileLevelError) {
         // Accepted at upload, so this means the stored file changed or the rules did: do not retry.
         throw ApplicationFailure.nonRetryable(`${fileType}: ${err.message}`, 'BadData');
       }
       throw err;
     }
-    await failed.close();
+    await timed('failed', failed.close());
     await writeFailedHeader(deps, keys.failed(tenantId, loanType, fileType, syncId), () => final.header);
     rowsTotal = final.result.rowsTotal;
     await report(true);
     const ms = (v: number) => Math.round(v);
     deps.log.info('file validated', {
       tenantId, loanType, syncId, fileType, threads, rows: rowsTotal, invalid: final.result.rowsInvalid,
-      ms: ms(performance.now() - t.start), waitThreadsMs: ms(t.thread), waitInsertMs: ms(t.insert), waitReadMs: ms(t.read), waitErrorsMs: ms(t.errors),
+      ms: ms(performance.now() - t.start), waitThreadsMs: ms(t.thread), waitInsertMs: ms(t.insert), waitReadMs: ms(t.read), waitErrorsMs: ms(t.errors), waitFailedMs: ms(t.failed),
     });
     return final.result;
   }

@@ -78,6 +78,14 @@ export const TENANT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS validation_errors_sync_idx ON validation_errors (sync_id, file_type, row);
       CREATE INDEX IF NOT EXISTS validation_errors_code_idx ON validation_errors (sync_id, code, field);`,
   },
+  {
+    version: 2,
+    name: 'validation_errors without a foreign key',
+    // The per-row foreign-key check cost a third of the insert time, on the same cores as validation (a 5 %-error
+    // file of 13 M rows writes ~700k errors). Only the validate activity writes errors, for a sync whose log it
+    // has just marked RUNNING, and deleteLog deletes a log's errors with it.
+    sql: `ALTER TABLE validation_errors DROP CONSTRAINT IF EXISTS validation_errors_sync_id_fkey;`,
+  },
 ];
 
 const LOCK_KEY = 0x66696e64; // 'find'

@@ -251,11 +251,16 @@ export async function* readChunks(redis: Redis, listKey: string): AsyncGenerator
   }
 }
 
-/** Appends JSON lines as compressed chunks to a list (failed records), bounded in memory. */
+/**
+ * Appends JSON lines as compressed chunks to a list (failed records), bounded in memory. One chunk is compressed
+ * and pushed while the caller goes on (a 5 %-error file fills a chunk every few hundred milliseconds, and waiting
+ * for each one stalled validation); chunks land in the order written.
+ */
 export class ChunkedListWriter {
   private parts: string[] = [];
   private size = 0;
   private first = true;
+  private inflight: Promise<void> | null = null;
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
@@ -264,24 +269,41 @@ export class ChunkedListWriter {
   async reset(): Promise<void> {
     await this.redis.del(this.key);
   }
-  async write(line: string): Promise<void> {
-    this.parts.push(line);
-    this.size += line.length + 1;
-    if (this.size >= CHUNK_BYTES) await this.flush();
+  async writeAll(lines: readonly string[]): Promise<void> {
+    for (const line of lines) {
+      this.parts.push(line);
+      this.size += line.length + 1;
+      if (this.size >= CHUNK_BYTES) await this.flush();
+    }
   }
+  /** Starts pushing what is buffered; waits only for the chunk before it, so at most two are in memory. */
   async flush(): Promise<void> {
     if (this.size === 0) return;
-    const packed = await gzip(Buffer.from(this.parts.join('\n') + '\n'), { level: 1 });
+    const text = this.parts.join('\n') + '\n';
     this.parts = [];
     this.size = 0;
-    const m = this.redis.multi().rpush(this.key, packed);
-    if (this.first) m.expire(this.key, this.ttlSeconds);
+    const prev = this.inflight;
+    const first = this.first;
     this.first = false;
-    await m.exec().then(assertExec);
+    const push = (async () => {
+      const packed = await gzip(Buffer.from(text), { level: 1 });
+      if (prev) await prev;
+      const m = this.redis.multi().rpush(this.key, packed);
+      if (first) m.expire(this.key, this.ttlSeconds);
+      await m.exec().then(assertExec);
+    })();
+    push.catch(() => {}); // surfaces at the next flush or at close
+    this.inflight = push;
+    if (prev) await prev;
   }
   async close(): Promise<void> {
     await this.flush();
+    await this.inflight;
     await this.redis.expire(this.key, this.ttlSeconds);
+  }
+  /** Waits for any push in flight, ignoring its failure (an attempt that failed must not write after it ends). */
+  async settle(): Promise<void> {
+    await this.inflight?.catch(() => {});
   }
 }
 

@@ -57,7 +57,10 @@ export async function createPendingLog(db: Db, tenantId: string, syncId: string,
 }
 
 export async function deleteLog(db: Db, tenantId: string, syncId: string): Promise<void> {
-  await withTenant(db, tenantId, (c) => c.query('DELETE FROM sync_logs WHERE sync_id = $1', [syncId]));
+  await withTenant(db, tenantId, async (c) => {
+    await c.query('DELETE FROM validation_errors WHERE sync_id = $1', [syncId]);
+    await c.query('DELETE FROM sync_logs WHERE sync_id = $1', [syncId]);
+  });
 }
 
 /** Idempotent: a scheduled sync has no PENDING row yet; a manual one does. */
