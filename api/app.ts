@@ -71,7 +71,7 @@ export function createApp(services: ApiServices) {
     summary: 'Prometheus metrics (text format). No auth on the app port: keep the port private (docs/OPERATIONS.md).',
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
   });
-  app.get('/metrics', async (c) => c.text(await services.metrics.registry.metrics(), 200, { 'content-type': services.metrics.registry.contentType }));
+  app.get('/metrics', async (c) => c.text(await services.metrics.render(), 200, { 'content-type': services.metrics.registry.contentType }));
   app.all('/api/*', (c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
 
   if (services.webDist) mountWeb(app, services.webDist);

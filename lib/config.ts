@@ -22,6 +22,8 @@ const secret = v.pipe(v.string(), v.minLength(32, 'must be at least 32 character
 
 export const EnvSchema = v.object({
   FINDATA_ROLE: v.optional(v.picklist(['all', 'api', 'worker']), 'all'),
+  /** FINDATA_ROLE=api only: HTTP processes sharing PORT (node:cluster), metrics aggregated across them. */
+  API_PROCESSES: v.optional(int(1, 64), '1'),
   PORT: v.optional(int(0, 65535), '8000'),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data'),
@@ -63,6 +65,7 @@ export type Env = v.InferOutput<typeof EnvSchema>;
 
 export interface Config {
   role: 'all' | 'api' | 'worker';
+  apiProcesses: number;
   port: number;
   host: string;
   dataDir: string;
@@ -109,9 +112,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`config: ${name} ${reason}`);
   }
   const e = result.output;
+  if (e.API_PROCESSES > 1 && e.FINDATA_ROLE !== 'api') {
+    // The all and worker roles run the Temporal worker (and may own the embedded warehouse): one per host.
+    throw new ConfigError(`config: API_PROCESSES ${e.API_PROCESSES} needs FINDATA_ROLE=api (got ${e.FINDATA_ROLE})`);
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     role: e.FINDATA_ROLE,
+    apiProcesses: e.API_PROCESSES,
     port: e.PORT,
     host: e.HOST,
     dataDir,

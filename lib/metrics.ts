@@ -51,7 +51,15 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
-  return m;
+  /** What GET /metrics serves; a cluster's API process serves every process's metrics (server/api-cluster.ts). */
+  let render = (): Promise<string> => registry.metrics();
+  return {
+    ...m,
+    render: () => render(),
+    setRender(fn: () => Promise<string>) {
+      render = fn;
+    },
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

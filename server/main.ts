@@ -3,9 +3,12 @@
  * all (default), api, or worker. With the embedded warehouse the all/worker process owns it and api processes
  * read through it (lib/warehouse-owner.ts).
  */
+import cluster from 'node:cluster';
 import { ConfigError, parseConfig } from '../lib/config.ts';
-import { startPlatform } from './platform.ts';
+import { createLogger } from '../lib/logger.ts';
+import { localSecret, startPlatform } from './platform.ts';
 import { provisionDemo } from './demo.ts';
+import { announceReady, runApiPrimary } from './api-cluster.ts';
 
 async function main() {
   let config;
@@ -18,6 +21,14 @@ async function main() {
     }
     throw err;
   }
+  if (config.apiProcesses > 1 && cluster.isPrimary) {
+    // The API processes are forked from here; each runs this file again and takes the path below.
+    runApiPrimary(config, createLogger(config.logLevel, { role: 'api', component: 'cluster' }), () => {
+      localSecret(config.dataDir, 'AUTH_CACHE_SECRET', config.authCacheSecret);
+      localSecret(config.dataDir, 'SESSION_SECRET', config.sessionSecret);
+    });
+    return;
+  }
   const platform = await startPlatform(config, { temporalMetrics: true });
   const { log } = platform;
 
@@ -25,7 +36,8 @@ async function main() {
     const { startWorkerMetricsServer } = await import('./worker-metrics.ts');
     await startWorkerMetricsServer(platform);
   }
-  if (config.demoTenants && config.role !== 'worker') {
+  // In a cluster the first API process provisions the demo tenants and prints the banner.
+  if (config.demoTenants && config.role !== 'worker' && (cluster.worker?.id ?? 1) === 1) {
     const keys = await provisionDemo(platform);
     const lines = [
       '',
@@ -42,9 +54,10 @@ async function main() {
       '',
     ];
     process.stderr.write(lines.join('\n') + '\n');
-  } else {
+  } else if (!cluster.isWorker) {
     log.info('findata started', { role: config.role, url: platform.url });
   }
+  announceReady(platform.url);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -19,6 +19,8 @@ import { createCache, type Cache } from '../lib/cache.ts';
 import { ownerSocket, ownerWarehouse, serveWarehouse } from '../lib/warehouse-owner.ts';
 import { openWarehouse, type Warehouse } from '../lib/warehouse.ts';
 import { createMetrics, type Metrics } from '../lib/metrics.ts';
+import cluster from 'node:cluster';
+import { joinApiCluster } from './api-cluster.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { connectTemporal, createSyncControl, type SyncControl } from '../lib/temporal.ts';
 import { createTenantService, type TenantService } from '../lib/tenants.ts';
@@ -75,7 +77,7 @@ function installTemporalRuntime(config: Config, metrics: boolean): void {
 }
 
 /** Local defaults for secrets, kept in the data folder; production passes them in the environment. */
-function localSecret(dataDir: string, name: string, given: string | null): Buffer {
+export function localSecret(dataDir: string, name: string, given: string | null): Buffer {
   if (given) return Buffer.from(given);
   const file = path.join(dataDir, 'secrets.json');
   fs.mkdirSync(dataDir, { recursive: true });
@@ -104,6 +106,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   // In-process copies serve API reads; a worker-only process reads nothing hot.
   const cache = createCache(redis.cache, log, config.nearCacheTtlMs > 0 && wantHttp ? { near: { ttlMs: config.nearCacheTtlMs } } : {});
   const metrics = createMetrics();
+  if (cluster.isWorker && wantHttp) metrics.setRender(joinApiCluster(metrics.registry));
   const warehouse = config.clickhouse.url === null && !ownsEmbedded ? ownerWarehouse(ownerSocket(config.dataDir)) : await openWarehouse(config.clickhouse);
   let warehouseServer: { close(): Promise<void> } | null = null;
   if (ownsEmbedded) {

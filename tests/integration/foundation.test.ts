@@ -42,6 +42,12 @@ describe('configuration', () => {
       (e: Error) => /SESSION_SECRET/.test(e.message) && !e.message.includes('short-secret'),
     );
   });
+  test('API_PROCESSES above 1 is refused unless FINDATA_ROLE=api (the other roles run the Temporal worker)', () => {
+    const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1', API_PROCESSES: '2' };
+    assert.throws(() => parseConfig(base), (e: Error) => e instanceof ConfigError && e.message === 'config: API_PROCESSES 2 needs FINDATA_ROLE=api (got all)');
+    assert.equal(parseConfig({ ...base, FINDATA_ROLE: 'api' }).apiProcesses, 2);
+    assert.equal(parseConfig({ ...base, API_PROCESSES: undefined }).apiProcesses, 1);
+  });
   test('split roles are accepted without a ClickHouse server (the api role reads through the embedded owner)', () => {
     for (const role of ['api', 'worker'] as const) {
       const c = parseConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1', FINDATA_ROLE: role });
