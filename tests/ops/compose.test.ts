@@ -302,8 +302,10 @@ test('the app and worker environments pass lib/config.ts (the parser the app run
   assert.ok(app.authCacheSecret && app.authCacheSecret.length >= 32);
   assert.ok(app.sessionSecret && app.sessionSecret.length >= 32);
   assert.equal(app.redisCacheUrl === app.redisUrl, false, 'cache and staging are different Redis instances');
+  assert.equal(app.apiProcesses, 1);
   const worker = parseConfig(workerEnv);
   assert.equal(worker.role, 'worker');
+  assert.equal(worker.apiProcesses, 1);
   assert.equal(worker.workerMetricsPort, 9465);
   assert.equal(worker.temporalMetricsPort, 9464);
 });
