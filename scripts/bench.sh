@@ -7,6 +7,8 @@ bash scripts/services.sh install
 export DATA_DIR="${BENCH_DATA_DIR:-$REPO/.bench/services}" PG_PORT="${PG_PORT:-54360}" REDIS_PORT="${REDIS_PORT:-63820}" \
   REDIS_CACHE_PORT="${REDIS_CACHE_PORT:-63821}" TEMPORAL_PORT="${TEMPORAL_PORT:-7263}" TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8263}" FINDATA_PG_FAST=1
 eval "$(bash scripts/services.sh up)"
-trap 'bash scripts/services.sh down >/dev/null 2>&1 || true' EXIT
+# The services' folder, kept for the trap: `down` without it would stop the services of <repo>/.data (npm start).
+SERVICES_DIR="$DATA_DIR"
+trap 'DATA_DIR="$SERVICES_DIR" bash scripts/services.sh down >/dev/null 2>&1 || true' EXIT
 unset DATA_DIR
 node --import tsx scripts/bench.ts "$@"
