@@ -11,6 +11,7 @@ import { createCommitActivities } from './commit.ts';
 import { createCleanupActivities } from './cleanup.ts';
 import { createRecordActivities } from './record.ts';
 import { createPendingActivities } from './pending.ts';
+import { createProfileActivities } from './profile.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...keepAlive(createCleanupActivities(deps)),
     ...keepAlive(createRecordActivities(deps)),
     ...keepAlive(createPendingActivities(deps)),
+    ...keepAlive(createProfileActivities(deps)),
   };
 }
 
@@ -65,3 +67,4 @@ export declare const rollbackPartitions: Acts['rollbackPartitions'];
 export declare const cleanupSync: Acts['cleanupSync'];
 export declare const recordSync: Acts['recordSync'];
 export declare const findPendingLoanTypes: Acts['findPendingLoanTypes'];
+export declare const precomputeProfiles: Acts['precomputeProfiles'];

@@ -5,6 +5,7 @@ import { FACT_TABLE, type FileType } from '../domain/columns.ts';
 import { finishLog } from '../lib/sync-logs.ts';
 import { invalidateTenantCache } from '../lib/cache-invalidation.ts';
 import { withTenant } from '../lib/db.ts';
+import { CACHE_TTL, keys } from '../lib/keys.ts';
 
 export function createRecordActivities(deps: ActivityDeps) {
   return {
@@ -23,10 +24,12 @@ export function createRecordActivities(deps: ActivityDeps) {
       );
       const alreadyRecorded = rows[0] && ['SUCCESS', 'ABORTED', 'FAILED'].includes(rows[0].status);
       // Before the final status becomes visible, so a client that sees it never reads pre-sync caches.
-      await invalidateTenantCache(deps.cache, tenantId, syncId);
+      await invalidateTenantCache(deps.cache, tenantId, syncId, loanType);
       await finishLog(deps.db, tenantId, syncId, outcome, input.steps ?? []);
       await faultPoint(deps, 'record.afterFinish');
-      await invalidateTenantCache(deps.cache, tenantId, syncId);
+      await invalidateTenantCache(deps.cache, tenantId, syncId, loanType);
+      // After the invalidation that dropped the previous one: only this sync's profiles run may store profiles now.
+      await deps.cache.run((r) => r.set(keys.cache.profileGeneration(tenantId, loanType), syncId, 'EX', CACHE_TTL.profilePrecomputed), null);
       if (alreadyRecorded) return; // a retried record must not count the sync twice
       const m = deps.metrics;
       m.syncOperations.inc({ tenant: tenantId, loan_type: loanType, status: outcome.status, trigger: input.trigger });

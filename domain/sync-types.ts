@@ -61,6 +61,8 @@ export interface SyncOutcome {
 export const syncWorkflowId = (tenantId: string, loanType: LoanType) => `sync-${tenantId}-${loanType}`;
 export const tenantScheduleId = (tenantId: string) => `tenant-sync-${tenantId}`;
 export const tenantSyncWorkflowId = (tenantId: string) => `tenant-sync-${tenantId}`;
+/** One per recorded sync that did not fail (the sync id makes it unique). */
+export const profilesWorkflowId = (tenantId: string, loanType: LoanType, syncId: string) => `profiles-${tenantId}-${loanType}-${syncId}`;
 
 export const PROGRESS_QUERY = 'progress';
 export const PROGRESS_SIGNAL = 'fileProgress';

@@ -31,6 +31,8 @@ export const keys = {
     chCount: (t: string, table: string, lt: LoanType) => `findata:${t}:ch_count:${table}:${lt}`,
     chSchema: (t: string, table: string) => `findata:${t}:ch_schema:${table}`,
     profile: (t: string, lt: LoanType, ft: FileType) => `findata:${t}:profile:${lt}:${ft}`,
+    /** the sync whose precomputed profiles may be stored; under the profile pattern so an invalidation drops it */
+    profileGeneration: (t: string, lt: LoanType) => `findata:${t}:profile:${lt}:generation`,
     /** one page of /api/data/, keyed by a hash of its normalized query */
     dataPage: (t: string, queryHash: string) => `findata:${t}:data_page:${queryHash}`,
     valErrors: (t: string, logId: string) => `findata:${t}:val_errors:${logId}`,
@@ -48,7 +50,10 @@ export const CACHE_TTL = {
   syncLogsRecent: 60,
   chCount: 300,
   chSchema: 3600,
+  // Computed on a read: short, as a read that raced a sync's commit could store the old data's profile.
   profile: 600,
+  // Computed by the sync itself after its commit and record: fresh until the loan type's next sync drops it.
+  profilePrecomputed: 86_400,
   // Short: a page computed while a sync commits could be stored just after the sync's invalidation.
   dataPage: 60,
   valErrors: 1800,

@@ -6,14 +6,20 @@ import {
   ApplicationFailure,
   defineQuery,
   defineSignal,
+  log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
 import type { FileType } from '../domain/columns.ts';
 import type { FileProgress, FileValidation, SyncInput, SyncOutcome, SyncPhase, SyncProgress } from '../domain/sync-types.ts';
-import { PROGRESS_QUERY, PROGRESS_SIGNAL } from '../domain/sync-types.ts';
+import { PROGRESS_QUERY, PROGRESS_SIGNAL, profilesWorkflowId } from '../domain/sync-types.ts';
+import { profilesWorkflow } from './profiles.ts';
+import { syncSearchAttributes } from './search-attributes.ts';
 
 export const progressQuery = defineQuery<SyncProgress>(PROGRESS_QUERY);
 export const fileProgressSignal = defineSignal<[{ fileType: FileType; progress: FileProgress }]>(PROGRESS_SIGNAL);
@@ -159,6 +165,22 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   // The timeline outlives the workflow in the sync log (the record step itself is not in it).
   const steps = progress.steps.map((x) => ({ ...x }));
   await step('recording', 'record', () => short.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome, steps }));
+  // The record step dropped the loan type's cached profiles; computed now, the first read after a sync is a cache
+  // hit. In a workflow of its own, so that this one ends with its log and the next sync is never kept waiting.
+  // patched: histories of syncs that ended before this step existed replay without it.
+  if (outcome.status !== 'FAILED' && patched('precompute-profiles')) {
+    try {
+      await startChild(profilesWorkflow, {
+        workflowId: profilesWorkflowId(tenantId, loanType, syncId),
+        args: [{ tenantId, loanType, syncId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: syncSearchAttributes(tenantId, loanType),
+        staticSummary: `Profiles of ${tenantId} ${loanType} after sync ${syncId}`,
+      });
+    } catch (err) {
+      log.warn('profiles not precomputed; the first read computes them', { tenantId, loanType, syncId, error: errorMessage(err) });
+    }
+  }
   progress.phase = 'done';
   if (outcome.status === 'FAILED') {
     // The sync is recorded; fail the execution too so operators see it in Temporal UI.

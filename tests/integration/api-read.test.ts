@@ -1,7 +1,7 @@
 /**
  * The read side of the API against real syncs: sync logs (shape, order, filters, paging, bad input), validation
  * errors, the failed-records CSV (formula cells neutralized), warehouse data (pagination, columns, sorting, code
- * and date filters, exact decimals), profiling (exact sums, caching and invalidation), the OpenAPI document, and
+ * and date filters, exact decimals), profiling (exact sums, caching, invalidation, precomputed after a sync), the OpenAPI document, and
  * robustness (malformed JSON, unknown routes, no stack traces, never a 500 for bad input).
  */
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +10,10 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { apiClient, startTestPlatform, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
 import type { Platform } from '../../server/platform.ts';
+import { computeProfile } from '../../lib/profiles.ts';
+import { createProfileActivities } from '../../activities/profile.ts';
+import type { ActivityDeps } from '../../activities/deps.ts';
+import { profilesWorkflowId } from '../../domain/sync-types.ts';
 
 let p: Platform;
 let tenantId: string;
@@ -89,7 +93,8 @@ async function startSync(loanType: string): Promise<any> {
 }
 
 before(async () => {
-  p = await startTestPlatform();
+  // Not a rate-limit test (api-auth covers it): the 5 ms polling of the manual-sync test alone can pass 600/min.
+  p = await startTestPlatform({ RATE_LIMIT_PER_MINUTE: '100000' });
   tenantId = uniqueTenantId('read');
   ({ apiKey: key } = await p.tenants.create(tenantId, 'Read Bank'));
   await p.sync!.ensureSchedule(tenantId, false, 60);
@@ -795,7 +800,21 @@ describe('robustness', () => {
 });
 
 describe('profiling cache', () => {
-  test('a profile is cached under findata:{t}:profile:{lt}:{ft} and served from there; a new sync invalidates it', async () => {
+  /** A sync's profiles run (a workflow of its own) may still be storing when the sync's log is final. */
+  const profilesSettled = async (syncId: string) => {
+    await p.sync!.client.workflow
+      .getHandle(profilesWorkflowId(tenantId, 'RETAIL', syncId))
+      .result()
+      .catch((err) => assert.equal(err.name, 'WorkflowNotFoundError', String(err))); // a FAILED sync starts none
+  };
+  const latestRetailSync = async () => {
+    const r = await api.json('/api/sync/logs/?loan_type=RETAIL&limit=1');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.items[0].sync_id as string;
+  };
+
+  test('a profile is cached under findata:{t}:profile:{lt}:{ft} and served from there; a new sync replaces it with the new data’s profiles, precomputed before any read', async () => {
+    await profilesSettled(await latestRetailSync());
     const cacheKey = `findata:${tenantId}:profile:RETAIL:credit`;
     await p.cache.del(cacheKey);
     const first = (await api.json('/api/profiling/?loan_type=RETAIL')).body;
@@ -810,6 +829,12 @@ describe('profiling cache', () => {
     const second = (await api.json('/api/profiling/?loan_type=RETAIL')).body;
     assert.equal(second.profiled_at, first.profiled_at, 'the second call is the cached profile');
     assert.deepEqual(second, first);
+    // Another loan type's profile: a RETAIL sync leaves it alone.
+    const commercialKey = `findata:${tenantId}:profile:COMMERCIAL:credit`;
+    await api.json('/api/profiling/?loan_type=COMMERCIAL');
+    for (let i = 0; i < 20 && !(await p.redis.cache.exists(commercialKey)); i++) await new Promise((r) => setTimeout(r, 50));
+    const commercialBefore = await p.redis.cache.get(commercialKey);
+    assert.ok(commercialBefore, 'the COMMERCIAL profile is cached');
 
     const total0 = (await api.json('/api/data/?loan_type=RETAIL&limit=1')).body.total;
     assert.equal(total0, 8);
@@ -817,15 +842,36 @@ describe('profiling cache', () => {
     assert.equal((await api.upload('RETAIL', 'credit', creditCsv(fresh))).status, 201);
     const log = await startSync('RETAIL');
     assert.equal(log.status, 'SUCCESS', log.message);
-    // The worker records the log and then invalidates; allow that step to land.
-    for (let i = 0; i < 40 && (await p.redis.cache.exists(cacheKey)); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await p.redis.cache.exists(cacheKey), 0, 'the cached profile is gone after the sync');
+    await profilesSettled(log.sync_id);
+    // Before any read: both tables' profiles of the new data are in the cache.
+    const stored = JSON.parse((await p.redis.cache.get(cacheKey))!);
+    assert.equal(stored.row_count, 2, 'the precomputed credit profile is of the new data');
+    assert.ok(Date.parse(stored.profiled_at) >= Date.parse(log.finished_at), 'computed after the sync was recorded');
+    const storedPayments = JSON.parse((await p.redis.cache.get(`findata:${tenantId}:profile:RETAIL:payment_plan`))!);
+    assert.equal(storedPayments.file_type, 'payment_plan');
+    assert.equal(await p.redis.cache.get(commercialKey), commercialBefore, 'the COMMERCIAL profile is untouched');
+
     const after = (await api.json('/api/profiling/?loan_type=RETAIL')).body;
+    assert.equal(after.profiled_at, stored.profiled_at, 'the first read after the sync is the precomputed profile');
     assert.equal(after.row_count, 2);
-    assert.notEqual(after.profiled_at, first.profiled_at);
     const sum = fresh.reduce((s, r) => s + scaled(r.original_amount, 2), 0n);
     assert.equal(scaled(col(after, 'original_amount').sum, 2), sum);
+    assert.deepEqual({ ...after, profiled_at: null }, { ...(await computeProfile(p.warehouse, tenantId, 'RETAIL', 'credit')), profiled_at: null }, 'equal to a profile computed now');
     assert.equal((await api.json('/api/data/?loan_type=RETAIL&limit=1')).body.total, 2, 'the cached row count was invalidated too');
+  });
+
+  test('a profiles run of an older sync stores nothing once a newer sync has recorded (the old data’s profile cannot come back)', async () => {
+    const current = await latestRetailSync();
+    await profilesSettled(current);
+    const cacheKey = `findata:${tenantId}:profile:RETAIL:credit`;
+    const { precomputeProfiles } = createProfileActivities({ warehouse: p.warehouse, cache: p.cache, log: p.log } as ActivityDeps);
+    await p.cache.del(cacheKey);
+    const stale = await precomputeProfiles({ tenantId, loanType: 'RETAIL', syncId: crypto.randomUUID() });
+    assert.equal(stale.stored, false);
+    assert.equal(await p.redis.cache.exists(cacheKey), 0, 'nothing stored for a sync that is not the latest recorded one');
+    const fresh = await precomputeProfiles({ tenantId, loanType: 'RETAIL', syncId: current });
+    assert.equal(fresh.stored, true, 'the latest recorded sync may store');
+    assert.equal(JSON.parse((await p.redis.cache.get(cacheKey))!).row_count, 2);
   });
   const col = (prof: any, name: string) => prof.columns.find((c: any) => c.name === name);
 });

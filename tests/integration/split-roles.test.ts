@@ -14,7 +14,7 @@ import type { Platform } from '../../server/platform.ts';
 import { generateInMemory } from '../../domain/generator.ts';
 import { qualified } from '../../lib/warehouse.ts';
 import { ownerSocket } from '../../lib/warehouse-owner.ts';
-import { computeProfile } from '../../api/routes/profiling.ts';
+import { computeProfile } from '../../lib/profiles.ts';
 
 let owner: Platform;
 let apiOnly: Platform;
@@ -67,7 +67,7 @@ test('an api-role process provisions the tenant and reads data pages through the
 test('profiling through the owner equals the profile computed on the owner’s engine', async () => {
   const { status, body } = await api.json('/api/profiling/?loan_type=RETAIL&file_type=credit');
   assert.equal(status, 200, JSON.stringify(body));
-  const truth = await computeProfile({ warehouse: owner.warehouse } as never, tenantId, 'RETAIL', 'credit');
+  const truth = await computeProfile(owner.warehouse, tenantId, 'RETAIL', 'credit');
   assert.ok(truth.row_count > 0);
   assert.deepEqual({ ...body, profiled_at: null }, { ...truth, profiled_at: null });
 });
