@@ -135,7 +135,7 @@ export const Profile = v.object({
   loan_type: LoanTypeOut,
   file_type: FileTypeOut,
   row_count: v.number(),
-  profiled_at: v.string(),
+  profiled_at: v.pipe(v.string(), v.description('when the figures were computed: right after the sync that loaded the data (each sync that does not fail precomputes its loan type\'s profiles), or by the first read when that did not happen')),
   columns: v.array(
     v.object({
       name: v.string(),
