@@ -29,6 +29,7 @@ export function runApiPrimary(config: Config, log: Logger, prepare: () => void):
   let ready = 0;
   let everReady = false;
   let stopping = false;
+  let exitCode = 0;
 
   const fork = () => {
     const w = cluster.fork();
@@ -43,7 +44,6 @@ export function runApiPrimary(config: Config, log: Logger, prepare: () => void):
     exitCode = code;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
   };
-  let exitCode = 0;
 
   cluster.on('message', (w, msg: Message) => {
     if (msg?.type === READY) {
