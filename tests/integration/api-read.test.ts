@@ -13,7 +13,7 @@ import type { Platform } from '../../server/platform.ts';
 import { computeProfile } from '../../lib/profiles.ts';
 import { createProfileActivities } from '../../activities/profile.ts';
 import type { ActivityDeps } from '../../activities/deps.ts';
-import { profilesWorkflowId } from '../../domain/sync-types.ts';
+import { profilesWorkflowId, syncWorkflowId } from '../../domain/sync-types.ts';
 
 let p: Platform;
 let tenantId: string;
@@ -800,12 +800,13 @@ describe('robustness', () => {
 });
 
 describe('profiling cache', () => {
-  /** A sync's profiles run (a workflow of its own) may still be storing when the sync's log is final. */
+  /**
+   * A sync's log turns final before its workflow starts the profiles run (a workflow of its own), which may then
+   * still be storing: wait for the sync's workflow to end, then for its profiles run.
+   */
   const profilesSettled = async (syncId: string) => {
-    await p.sync!.client.workflow
-      .getHandle(profilesWorkflowId(tenantId, 'RETAIL', syncId))
-      .result()
-      .catch((err) => assert.equal(err.name, 'WorkflowNotFoundError', String(err))); // a FAILED sync starts none
+    await p.sync!.client.workflow.getHandle(syncWorkflowId(tenantId, 'RETAIL')).result();
+    return p.sync!.client.workflow.getHandle(profilesWorkflowId(tenantId, 'RETAIL', syncId)).result();
   };
   const latestRetailSync = async () => {
     const r = await api.json('/api/sync/logs/?loan_type=RETAIL&limit=1');
@@ -842,7 +843,7 @@ describe('profiling cache', () => {
     assert.equal((await api.upload('RETAIL', 'credit', creditCsv(fresh))).status, 201);
     const log = await startSync('RETAIL');
     assert.equal(log.status, 'SUCCESS', log.message);
-    await profilesSettled(log.sync_id);
+    assert.equal((await profilesSettled(log.sync_id)).stored, true, 'the profiles run stored its profiles');
     // Before any read: both tables' profiles of the new data are in the cache.
     const stored = JSON.parse((await p.redis.cache.get(cacheKey))!);
     assert.equal(stored.row_count, 2, 'the precomputed credit profile is of the new data');
