@@ -7,8 +7,6 @@
 import { COLUMNS, FACT_TABLE, type ColumnDef, type FileType, type LoanType } from '../domain/columns.ts';
 import { qualified, type Warehouse } from './warehouse.ts';
 
-export type Profile = Awaited<ReturnType<typeof computeProfile>>;
-
 const NUMERIC = new Set(['int', 'money', 'percent']);
 /** Strings with few distinct values get a top list too. */
 const TOP_STRINGS = new Set(['product_code', 'branch_code', 'sector_code', 'customer_type']);

@@ -1,6 +1,6 @@
 /**
- * GET /api/profiling/: the column profile of one table of a loan type (lib/profiles.ts), cached until the next
- * sync invalidates it; a successful sync precomputes it.
+ * GET /api/profiling/: the column profile of one table of a loan type (lib/profiles.ts). Usually precomputed by
+ * the last sync (cached until the loan type's next sync); on a miss computed here and cached 10 minutes.
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../services.ts';
