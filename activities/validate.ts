@@ -56,12 +56,9 @@ export function createValidateActivities(deps: ActivityDeps) {
   async function loadReferences(input: ValidateInput): Promise<string | null> {
     if (input.references === 'none') return null;
     const table = input.references === 'staging' ? STAGING_TABLE.credit : FACT_TABLE.credit;
-    const rs = await deps.warehouse.client.query({
-      query: `SELECT loan_account_number FROM ${qualified(input.tenantId, table)} WHERE loan_type = {lt:String}`,
-      query_params: { lt: input.loanType },
-      format: 'TabSeparated',
+    return deps.warehouse.queryText(`SELECT loan_account_number FROM ${qualified(input.tenantId, table)} WHERE loan_type = {lt:String}`, {
+      lt: input.loanType,
     });
-    return rs.text();
   }
 
   return {

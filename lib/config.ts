@@ -21,7 +21,12 @@ const url = (schemes: string[]) =>
 const secret = v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'));
 
 export const EnvSchema = v.object({
-  FINDATA_ROLE: v.optional(v.picklist(['all', 'api', 'worker']), 'all'),
+  FINDATA_ROLE: v.optional(v.picklist(['all', 'api', 'worker', 'warehouse']), 'all'),
+  /**
+   * Embedded warehouse only: `in-process` (the all/worker process opens the engine) or `separate` (a
+   * FINDATA_ROLE=warehouse process of the same DATA_DIR owns it; the worker reads and writes through it).
+   */
+  EMBEDDED_WAREHOUSE: v.optional(v.picklist(['in-process', 'separate']), 'in-process'),
   /** FINDATA_ROLE=api only: HTTP processes sharing PORT (node:cluster), metrics aggregated across them. */
   API_PROCESSES: v.optional(int(1, 64), '1'),
   PORT: v.optional(int(0, 65535), '8000'),
@@ -46,6 +51,8 @@ export const EnvSchema = v.object({
   NEAR_CACHE_TTL_MS: v.optional(int(0, 60_000), '2000'),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
   WORKER_METRICS_PORT: v.optional(int(0, 65535), '9465'),
+  /** FINDATA_ROLE=warehouse: its health check and process metrics. */
+  WAREHOUSE_METRICS_PORT: v.optional(int(0, 65535), '9466'),
   TEMPORAL_METRICS_PORT: v.optional(int(0, 65535), '9464'),
   DEMO_TENANTS: v.optional(bool, 'true'),
   SYNC_INTERVAL_SECONDS: v.optional(int(5, 86_400), '60'),
@@ -64,7 +71,9 @@ export const EnvSchema = v.object({
 export type Env = v.InferOutput<typeof EnvSchema>;
 
 export interface Config {
-  role: 'all' | 'api' | 'worker';
+  role: 'all' | 'api' | 'worker' | 'warehouse';
+  /** Embedded warehouse: does a separate FINDATA_ROLE=warehouse process own the engine? */
+  separateWarehouse: boolean;
   apiProcesses: number;
   port: number;
   host: string;
@@ -83,6 +92,7 @@ export interface Config {
   nearCacheTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   workerMetricsPort: number;
+  warehouseMetricsPort: number;
   temporalMetricsPort: number;
   demoTenants: boolean;
   syncIntervalSeconds: number;
@@ -116,9 +126,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // The all and worker roles run the Temporal worker (and may own the embedded warehouse): one per host.
     throw new ConfigError(`config: API_PROCESSES ${e.API_PROCESSES} needs FINDATA_ROLE=api (got ${e.FINDATA_ROLE})`);
   }
+  if (e.FINDATA_ROLE === 'warehouse' && e.CLICKHOUSE_URL) {
+    // A ClickHouse server is the warehouse process of that layout: nothing here would open an engine.
+    throw new ConfigError('config: FINDATA_ROLE warehouse runs the embedded engine; with CLICKHOUSE_URL set the ClickHouse server is the warehouse');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     role: e.FINDATA_ROLE,
+    separateWarehouse: e.EMBEDDED_WAREHOUSE === 'separate' && !e.CLICKHOUSE_URL,
     apiProcesses: e.API_PROCESSES,
     port: e.PORT,
     host: e.HOST,
@@ -146,6 +161,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     nearCacheTtlMs: e.NEAR_CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    warehouseMetricsPort: e.WAREHOUSE_METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     demoTenants: e.DEMO_TENANTS,
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,

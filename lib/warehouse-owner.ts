@@ -1,13 +1,16 @@
 /**
- * Embedded mode with more than one process: chdb lets one process open the data folder, so that process (role
- * `all` or `worker`) owns the warehouse and serves reads to the others (role `api`) over a Unix socket in the
- * data folder. The socket carries what the API needs (queries and tenant provisioning); writes stay with the
- * owner, which runs the syncs. A ClickHouse server (CLICKHOUSE_URL) needs none of this: every process connects.
+ * Embedded mode with more than one process: chdb lets one process open the data folder, so that process owns the
+ * warehouse and serves the others over a Unix socket in the data folder. The owner is the `all` or `worker`
+ * process, or with EMBEDDED_WAREHOUSE=separate a `warehouse` process that runs nothing but the engine (the
+ * layout of a ClickHouse server: the worker's memory and the engine's are apart). API processes get reads and
+ * tenant provisioning; a worker of the separate layout also gets commands and inserts, since it runs the syncs.
+ * A ClickHouse server (CLICKHOUSE_URL) needs none of this: every process connects.
  */
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Warehouse } from './warehouse.ts';
+import type { FileType } from '../domain/columns.ts';
+import type { FixedColumns, Warehouse } from './warehouse.ts';
 import type { Logger } from './logger.ts';
 
 // In a directory only the owner's user can enter: a socket's own mode is applied only after listen().
@@ -24,18 +27,29 @@ interface RemoteError {
   type?: string;
 }
 
-const MAX_REQUEST_BYTES = 1 << 20;
+/** What an insert carries besides its TSV body (in a header, so the body is the rows as they are). */
+interface InsertMeta {
+  table: string;
+  fileType: FileType;
+  fixed: FixedColumns;
+}
 
-async function readJson<T>(req: http.IncomingMessage): Promise<T> {
+const MAX_REQUEST_BYTES = 1 << 20;
+/** An insert batch is at most 32 MiB of TSV plus one row (activities/validate.ts). */
+const MAX_INSERT_BYTES = 256 << 20;
+const INSERT_HEADER = 'x-findata-insert';
+
+async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of req) {
     n += (c as Buffer).length;
-    if (n > MAX_REQUEST_BYTES) throw new Error('request too large');
+    if (n > max) throw new Error('request too large');
     chunks.push(c as Buffer);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  return Buffer.concat(chunks);
 }
+const readJson = async <T>(req: http.IncomingMessage): Promise<T> => JSON.parse((await readBody(req, MAX_REQUEST_BYTES)).toString('utf8')) as T;
 
 /** Serves the owner's warehouse on `socketPath` (owner only: the caller holds the data folder's lock). */
 export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Logger): Promise<{ close(): Promise<void> }> {
@@ -52,6 +66,23 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
       if (req.method === 'POST' && req.url === '/query') {
         const q = await readJson<QueryRequest>(req);
         return reply(200, await wh.query(q.sql, q.params));
+      }
+      if (req.method === 'POST' && req.url === '/query-text') {
+        const q = await readJson<QueryRequest>(req);
+        const text = await wh.queryText(q.sql, q.params);
+        res.writeHead(200, { 'content-type': 'text/tab-separated-values; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        return res.end(text);
+      }
+      if (req.method === 'POST' && req.url === '/command') {
+        const q = await readJson<QueryRequest>(req);
+        await wh.command(q.sql, q.params);
+        return reply(200, {});
+      }
+      if (req.method === 'POST' && req.url === '/insert') {
+        const meta = JSON.parse(String(req.headers[INSERT_HEADER] ?? 'null')) as InsertMeta | null;
+        if (!meta) return reply(400, { message: `an insert needs the ${INSERT_HEADER} header` } satisfies RemoteError);
+        await wh.insertTsv(meta.table, meta.fileType, await readBody(req, MAX_INSERT_BYTES), meta.fixed);
+        return reply(200, {});
       }
       if (req.method === 'POST' && req.url === '/ensure-tenant') {
         const { tenantId } = await readJson<{ tenantId: string }>(req);
@@ -115,43 +146,55 @@ const QUERY_TIMEOUT_MS = 300_000;
 const RETRYABLE = new Set(['ECONNRESET', 'EPIPE']);
 
 const notHere = (what: string) => async (): Promise<never> => {
-  throw new Error(`${what} runs in the process that owns the embedded warehouse (FINDATA_ROLE all or worker), not in the api role`);
+  throw new Error(`${what} runs in the process that owns the embedded warehouse (FINDATA_ROLE all, worker or warehouse) or its worker, not in the api role`);
 };
 
-/** The warehouse as seen from an API-role process of an embedded deployment: reads through the owner. */
-export function ownerWarehouse(socketPath: string): Warehouse {
+export interface OwnerWarehouseOptions {
+  /** Commands and inserts too (the worker of the separate layout); API processes only read. */
+  writes?: boolean;
+  /** Longest a request waits for the owner. */
+  timeoutMs?: number;
+}
+
+/** The warehouse as seen from a process that does not own the embedded engine: through the owner's socket. */
+export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions = {}): Warehouse {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: IDLE_MS });
+  const timeoutMs = opts.timeoutMs ?? QUERY_TIMEOUT_MS;
   const ensured = new Set<string>();
-  // Reads and tenant provisioning are idempotent: a connection the owner dropped (restart, idle close) is retried once.
-  const call = async <T>(route: string, body: unknown): Promise<T> => {
+  // Reads and tenant provisioning are idempotent: a connection the owner dropped (restart, idle close) is retried
+  // once. Commands and inserts are not (an insert that reached the engine must not run twice): the activity that
+  // issued them is retried as a whole instead.
+  const call = async <T>(route: string, body: unknown, parse: (b: Buffer) => T = parseJson<T>): Promise<T> => {
     try {
-      return await once<T>(route, body);
+      return await once<T>(route, JSON.stringify(body), {}, parse);
     } catch (err) {
       if (!(err as { retryable?: boolean }).retryable) throw err;
-      return once<T>(route, body);
+      return once<T>(route, JSON.stringify(body), {}, parse);
     }
   };
-  const once = <T>(route: string, body: unknown): Promise<T> =>
+  const parseJson = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
+  const once = <T>(route: string, payload: string | Buffer, headers: Record<string, string>, parse: (b: Buffer) => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const payload = JSON.stringify(body);
+      const type = typeof payload === 'string' ? 'application/json' : 'text/tab-separated-values';
       const req = http.request(
-        { socketPath, agent, method: 'POST', path: route, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        { socketPath, agent, method: 'POST', path: route, headers: { 'content-type': type, 'content-length': Buffer.byteLength(payload), ...headers } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (err) => reject(ownerUnavailable(socketPath, err)));
           res.on('end', () => {
             try {
-              const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-              if (res.statusCode === 200) resolve(parsed as T);
-              else reject(new OwnerWarehouseError((parsed as RemoteError).message, (parsed as RemoteError).code, (parsed as RemoteError).type));
+              const body = Buffer.concat(chunks);
+              if (res.statusCode === 200) return resolve(parse(body));
+              const e = parseJson<RemoteError>(body);
+              reject(new OwnerWarehouseError(e.message, e.code, e.type));
             } catch (err) {
               reject(err);
             }
           });
         },
       );
-      req.setTimeout(QUERY_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('warehouse owner did not answer in time'), { code: 'ETIMEDOUT' })));
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('warehouse owner did not answer in time'), { code: 'ETIMEDOUT' })));
       req.on('error', (err: NodeJS.ErrnoException) => {
         // Every transport failure is the owner being unavailable (503), never a client error; a dropped
         // connection (ECONNRESET, "socket hang up") may be retried by `call`.
@@ -160,15 +203,22 @@ export function ownerWarehouse(socketPath: string): Warehouse {
       });
       req.end(payload);
     });
+  const write = <T>(route: string, payload: string | Buffer, headers: Record<string, string> = {}) => once<T>(route, payload, headers, parseJson<T>);
   return {
     get client(): never {
       throw new Error('the ClickHouse client is only in the process that owns the embedded warehouse, not in the api role');
     },
     embedded: true,
     compactRows: true,
-    command: notHere('a warehouse command'),
-    insertTsv: notHere('a warehouse insert'),
+    command: opts.writes ? async (sql, params) => void (await write('/command', JSON.stringify({ sql, params }))) : notHere('a warehouse command'),
+    insertTsv: opts.writes
+      ? async (table, fileType, tsv, fixed) => {
+          if (tsv.length === 0) return;
+          await write('/insert', tsv, { [INSERT_HEADER]: JSON.stringify({ table, fileType, fixed } satisfies InsertMeta) });
+        }
+      : notHere('a warehouse insert'),
     query: <T>(sql: string, params?: Record<string, unknown>) => call<T[]>('/query', { sql, params }),
+    queryText: (sql, params) => call('/query-text', { sql, params }, (b) => b.toString('utf8')),
     // Reads ensure their tenant's database on every request: one round trip to the owner per tenant is enough.
     async ensureTenant(tenantId: string) {
       if (ensured.has(tenantId)) return;

@@ -30,6 +30,8 @@ export interface Warehouse {
   readonly embedded: boolean;
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** A result as TabSeparated text: for long single-column lists, which JSON would make several times larger. */
+  queryText(sql: string, params?: Record<string, unknown>): Promise<string>;
   /**
    * The embedded engine takes staged rows without the per-sync system columns (loan_type, sync_id, loaded_at):
    * `insertTsv` adds them in the INSERT, which halves the bytes it parses. A remote server gets whole rows.
@@ -99,6 +101,9 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
     async query<T>(sql: string, params?: Record<string, unknown>) {
       const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: JSON_SETTINGS });
       return (await rs.json()) as T[];
+    },
+    async queryText(sql, params) {
+      return (await client.query({ query: sql, query_params: params, format: 'TabSeparated' })).text();
     },
     async insertTsv(table, fileType, tsv, fixed) {
       if (tsv.length === 0) return;

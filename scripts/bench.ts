@@ -22,6 +22,8 @@ const SIZES: Record<string, number> = { S: 100_000, M: 1_000_000 };
 const sizes = sizeArg === 'SM' ? ['S', 'M'] : [sizeArg];
 /** API processes of the API role (API_PROCESSES): one per core by default, as a deployment would run them. */
 const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? Math.min(4, os.availableParallelism()));
+/** Where the embedded engine runs: its own warehouse process (default, like a ClickHouse server) or in the worker. */
+const SEPARATE_ENGINE = (process.env.BENCH_WAREHOUSE ?? 'separate') === 'separate';
 
 interface Result {
   dataset: string;
@@ -37,6 +39,8 @@ interface Result {
   rows_per_s: number;
   worker_peak_rss_mb: number;
   api_peak_rss_mb: number;
+  /** The warehouse process (the embedded engine) when it runs apart from the worker; null when it is in the worker. */
+  engine_peak_rss_mb: number | null;
   anchor_peak_rss_mb: number;
   status: string;
 }
@@ -74,12 +78,18 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
   // Only the manual sync below may run: the schedule would sync the first file while the second uploads.
   await db.query(`UPDATE "${tenantId}".sync_configs SET enabled = false`);
   await db.end();
-  // The split layout of the embedded warehouse: a worker process owns the engine and runs the sync, an API process
-  // (no engine, no worker) takes the uploads and the API load and reads through the owner.
-  const common = { DATA_DIR: dataDir, TEMPORAL_TASK_QUEUE: `bench-${tenantId}`, LOG_LEVEL: 'info' };
-  const worker = await startChild({ ...common, FINDATA_ROLE: 'worker', WORKER_METRICS_PORT: String(await freePort()), TEMPORAL_METRICS_PORT: String(await freePort()) });
+  // The split layout of the embedded warehouse: a warehouse process owns the engine (as a ClickHouse server would),
+  // a worker process runs the sync through it, and API processes (no engine, no worker) take the uploads and the
+  // API load. BENCH_WAREHOUSE=in-process puts the engine in the worker, the layout before 2026-12-01 10:00.
+  const common = { DATA_DIR: dataDir, TEMPORAL_TASK_QUEUE: `bench-${tenantId}`, LOG_LEVEL: 'info', EMBEDDED_WAREHOUSE: SEPARATE_ENGINE ? 'separate' : 'in-process' };
+  const engine = SEPARATE_ENGINE ? await startChild({ ...common, FINDATA_ROLE: 'warehouse', WAREHOUSE_METRICS_PORT: String(await freePort()) }) : null;
+  const worker = await startChild({ ...common, FINDATA_ROLE: 'worker', WORKER_METRICS_PORT: String(await freePort()), TEMPORAL_METRICS_PORT: String(await freePort()) }).catch(async (err) => {
+    await engine?.kill('SIGTERM');
+    throw err;
+  });
   const child = await startChild({ ...common, FINDATA_ROLE: 'api', API_PROCESSES: String(API_PROCESSES), PORT: String(await freePort()), RATE_LIMIT_PER_MINUTE: '1000000' }).catch(async (err) => {
     await worker.kill('SIGTERM');
+    await engine?.kill('SIGTERM');
     throw err;
   });
   try {
@@ -148,6 +158,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
       worker_peak_rss_mb: peakRss(worker.proc.pid!),
       // The largest API process (with API_PROCESSES > 1: the largest of the primary's children).
       api_peak_rss_mb: Math.max(peakRss(child.proc.pid!), ...childPids(child.proc.pid!).map(peakRss)),
+      engine_peak_rss_mb: engine ? peakRss(engine.proc.pid!) : null,
       anchor_peak_rss_mb: anchor.peak_rss_mb,
       status: logRow.status,
     };
@@ -157,6 +168,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
   } finally {
     await child.kill('SIGTERM');
     await worker.kill('SIGTERM');
+    await engine?.kill('SIGTERM');
   }
 }
 
@@ -173,11 +185,11 @@ async function main() {
     }
   }
   const lines = [
-    '| dataset | rows | anchor s | upload s | validate+stage s | commit s | sync s | end-to-end s | (validate+commit)/anchor | end-to-end/anchor | rows/s | worker peak RSS MB | API peak RSS MB | anchor peak RSS MB | status |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| dataset | rows | anchor s | upload s | validate+stage s | commit s | sync s | end-to-end s | (validate+commit)/anchor | end-to-end/anchor | rows/s | worker peak RSS MB | API peak RSS MB | engine peak RSS MB | anchor peak RSS MB | status |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.dataset} | ${r.rows} | ${r.anchor_s.toFixed(2)} | ${r.upload_s.toFixed(2)} | ${r.validate_s.toFixed(2)} | ${r.commit_s.toFixed(2)} | ${r.sync_s.toFixed(2)} | ${r.end_to_end_s.toFixed(2)} | ${((r.validate_s + r.commit_s) / r.anchor_s).toFixed(2)}× | ${(r.end_to_end_s / r.anchor_s).toFixed(2)}× | ${Math.round(r.rows_per_s)} | ${r.worker_peak_rss_mb.toFixed(0)} | ${r.api_peak_rss_mb.toFixed(0)} | ${r.anchor_peak_rss_mb.toFixed(0)} | ${r.status} |`,
+        `| ${r.dataset} | ${r.rows} | ${r.anchor_s.toFixed(2)} | ${r.upload_s.toFixed(2)} | ${r.validate_s.toFixed(2)} | ${r.commit_s.toFixed(2)} | ${r.sync_s.toFixed(2)} | ${r.end_to_end_s.toFixed(2)} | ${((r.validate_s + r.commit_s) / r.anchor_s).toFixed(2)}× | ${(r.end_to_end_s / r.anchor_s).toFixed(2)}× | ${Math.round(r.rows_per_s)} | ${r.worker_peak_rss_mb.toFixed(0)} | ${r.api_peak_rss_mb.toFixed(0)} | ${r.engine_peak_rss_mb === null ? 'in worker' : r.engine_peak_rss_mb.toFixed(0)} | ${r.anchor_peak_rss_mb.toFixed(0)} | ${r.status} |`,
     ),
   ];
   const loadLines = [
@@ -194,7 +206,7 @@ async function main() {
   const head = doc.includes(marker) ? doc.slice(0, doc.indexOf(marker) + marker.length) : doc + `\n${marker}`;
   fs.writeFileSync(
     path.join(ROOT, 'docs/BENCHMARKS.md'),
-    `${head}\n\nLatest run: ${new Date().toISOString()} — \`npm run bench -- --size ${sizeArg}\` on ${machine}; API role: ${API_PROCESSES} process${API_PROCESSES > 1 ? 'es' : ''} (\`API_PROCESSES\`), API peak RSS is the largest of them.\n\n${table}\n\n${profiling}\n`,
+    `${head}\n\nLatest run: ${new Date().toISOString()} — \`npm run bench -- --size ${sizeArg}\` on ${machine}; API role: ${API_PROCESSES} process${API_PROCESSES > 1 ? 'es' : ''} (\`API_PROCESSES\`), API peak RSS is the largest of them; engine: ${SEPARATE_ENGINE ? 'a warehouse process of its own (`EMBEDDED_WAREHOUSE=separate`)' : 'in the worker'}.\n\n${table}\n\n${profiling}\n`,
   );
 }
 

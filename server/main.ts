@@ -1,11 +1,11 @@
 /**
  * Process entry (`npm start` runs it after starting the local services). FINDATA_ROLE decides what runs here:
- * all (default), api, or worker. With the embedded warehouse the all/worker process owns it and api processes
- * read through it (lib/warehouse-owner.ts).
+ * all (default), api, worker, or warehouse. With the embedded warehouse the all/worker process owns it, or with
+ * EMBEDDED_WAREHOUSE=separate the warehouse process does; the others go through the owner (lib/warehouse-owner.ts).
  */
 import cluster from 'node:cluster';
 import { ConfigError, parseConfig } from '../lib/config.ts';
-import { createLogger } from '../lib/logger.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
 import { localSecret, startPlatform } from './platform.ts';
 import { provisionDemo } from './demo.ts';
 import { announceReady, runApiPrimary } from './api-cluster.ts';
@@ -27,6 +27,14 @@ async function main() {
       localSecret(config.dataDir, 'AUTH_CACHE_SECRET', config.authCacheSecret);
       localSecret(config.dataDir, 'SESSION_SECRET', config.sessionSecret);
     });
+    return;
+  }
+  if (config.role === 'warehouse') {
+    const log = createLogger(config.logLevel, { role: 'warehouse' });
+    const { startWarehouseProcess } = await import('./warehouse-process.ts');
+    const wh = await startWarehouseProcess(config, log);
+    log.info('findata warehouse started', { metrics: wh.url, dataDir: config.dataDir });
+    onStop(log, () => wh.close());
     return;
   }
   const platform = await startPlatform(config, { temporalMetrics: true });
@@ -59,6 +67,10 @@ async function main() {
   }
   announceReady(platform.url);
 
+  onStop(log, () => platform.close());
+}
+
+function onStop(log: Logger, close: () => Promise<void>): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -66,7 +78,7 @@ async function main() {
     log.info('shutting down', { signal });
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
-    await platform.close();
+    await close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

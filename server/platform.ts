@@ -89,12 +89,35 @@ export function localSecret(dataDir: string, name: string, given: string | null)
   return Buffer.from(all[name]);
 }
 
+/** A sync's requests to a separate warehouse process: as long as a ClickHouse server's (lib/warehouse.ts). */
+const SYNC_REQUEST_TIMEOUT_MS = 600_000;
+const OWNER_WAIT_MS = 60_000;
+
+/** A worker of the separate layout starts once the warehouse process answers, so its first activities do not fail. */
+async function waitForOwner(warehouse: Warehouse, dataDir: string, log: Logger): Promise<void> {
+  const deadline = Date.now() + OWNER_WAIT_MS;
+  for (let said = false; ; said = true) {
+    try {
+      await warehouse.query('SELECT 1');
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw new Error(`EMBEDDED_WAREHOUSE=separate: no FINDATA_ROLE=warehouse process answers for DATA_DIR ${dataDir} (${String(err)})`);
+      }
+      if (!said) log.info('waiting for the warehouse process', { socket: ownerSocket(dataDir) });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 export async function startPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const log = opts.log ?? createLogger(config.logLevel, { role: config.role });
   const wantHttp = (opts.http ?? true) && config.role !== 'worker';
   const wantWorker = (opts.worker ?? true) && config.role !== 'api';
-  // Embedded: the api role reads through the process that opened the data folder (lib/warehouse-owner.ts).
-  const ownsEmbedded = config.clickhouse.url === null && config.role !== 'api';
+  if (config.role === 'warehouse') throw new Error('FINDATA_ROLE=warehouse runs server/warehouse-process.ts, not a platform');
+  // Embedded: the api role reads through the process that opened the data folder (lib/warehouse-owner.ts), and so
+  // does a worker when a separate warehouse process owns it.
+  const ownsEmbedded = config.clickhouse.url === null && config.role !== 'api' && !config.separateWarehouse;
   const owner = wantWorker || ownsEmbedded;
 
   installTemporalRuntime(config, Boolean(opts.temporalMetrics && wantWorker));
@@ -107,7 +130,11 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   const cache = createCache(redis.cache, log, config.nearCacheTtlMs > 0 && wantHttp ? { near: { ttlMs: config.nearCacheTtlMs } } : {});
   const metrics = createMetrics();
   if (cluster.isWorker && wantHttp) metrics.setRender(joinApiCluster(metrics.registry));
-  const warehouse = config.clickhouse.url === null && !ownsEmbedded ? ownerWarehouse(ownerSocket(config.dataDir)) : await openWarehouse(config.clickhouse);
+  const warehouse =
+    config.clickhouse.url === null && !ownsEmbedded
+      ? ownerWarehouse(ownerSocket(config.dataDir), wantWorker ? { writes: true, timeoutMs: SYNC_REQUEST_TIMEOUT_MS } : {})
+      : await openWarehouse(config.clickhouse);
+  if (config.separateWarehouse && wantWorker) await waitForOwner(warehouse, config.dataDir, log);
   let warehouseServer: { close(): Promise<void> } | null = null;
   if (ownsEmbedded) {
     fs.mkdirSync(path.dirname(ownerFile(config.dataDir)), { recursive: true });

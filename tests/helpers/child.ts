@@ -52,9 +52,10 @@ export async function startChild(env: Record<string, string>, timeoutMs = 60_000
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  // A worker-role process has no API: it is ready when its metrics server says the worker runs.
-  const worker = env.FINDATA_ROLE === 'worker';
-  const url = worker ? `http://127.0.0.1:${env.WORKER_METRICS_PORT}` : `http://127.0.0.1:${port}`;
+  // Worker- and warehouse-role processes have no API: they are ready when their metrics server says so.
+  const worker = env.FINDATA_ROLE === 'worker' || env.FINDATA_ROLE === 'warehouse';
+  const metricsPort = env.FINDATA_ROLE === 'warehouse' ? env.WAREHOUSE_METRICS_PORT : env.WORKER_METRICS_PORT;
+  const url = worker ? `http://127.0.0.1:${metricsPort}` : `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`child exited ${proc.exitCode}: ${out}`);

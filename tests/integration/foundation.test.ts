@@ -56,6 +56,18 @@ describe('configuration', () => {
     }
     assert.throws(() => parseConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1', FINDATA_ROLE: 'reader' }), /FINDATA_ROLE/);
   });
+  test('the warehouse role and EMBEDDED_WAREHOUSE=separate are for the embedded engine; with CLICKHOUSE_URL the server is the warehouse', () => {
+    const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1' };
+    assert.equal(parseConfig({ ...base, FINDATA_ROLE: 'warehouse' }).role, 'warehouse');
+    assert.equal(parseConfig({ ...base, FINDATA_ROLE: 'worker', EMBEDDED_WAREHOUSE: 'separate' }).separateWarehouse, true);
+    assert.equal(parseConfig({ ...base, FINDATA_ROLE: 'worker' }).separateWarehouse, false, 'in-process by default');
+    assert.equal(parseConfig({ ...base, EMBEDDED_WAREHOUSE: 'separate', CLICKHOUSE_URL: 'http://127.0.0.1:8123' }).separateWarehouse, false, 'a server needs no owner');
+    assert.throws(
+      () => parseConfig({ ...base, FINDATA_ROLE: 'warehouse', CLICKHOUSE_URL: 'http://127.0.0.1:8123' }),
+      (e: Error) => e instanceof ConfigError && /FINDATA_ROLE warehouse runs the embedded engine; with CLICKHOUSE_URL/.test(e.message),
+    );
+    assert.throws(() => parseConfig({ ...base, EMBEDDED_WAREHOUSE: 'elsewhere' }), /EMBEDDED_WAREHOUSE/);
+  });
   test('the server process exits 1 with a single line on bad config', async () => {
     const r = await run('node', ['--import', 'tsx', 'server/main.ts'], { env: { PATH: process.env.PATH!, DATABASE_URL: 'nope' } }).catch((e) => e);
     assert.equal(r.code, 1);

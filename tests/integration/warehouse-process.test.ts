@@ -1,0 +1,94 @@
+/**
+ * EMBEDDED_WAREHOUSE=separate: a FINDATA_ROLE=warehouse process owns the embedded engine, and the worker reads
+ * and writes through it (lib/warehouse-owner.ts). Here the warehouse is a child process and the platform (role
+ * all: API and worker) runs in the test process without opening chdb. A sync with invalid rows stages, commits
+ * and counts through the socket as with an in-process engine; the warehouse process serves health and metrics;
+ * a second one on the same data folder is refused; and a sync started while it is down finishes once it is back.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiClient, startTestPlatform, testConfig, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
+import { freePort, startChild, type Child } from '../helpers/child.ts';
+import type { Platform } from '../../server/platform.ts';
+import { generateInMemory } from '../../domain/generator.ts';
+import { qualified } from '../../lib/warehouse.ts';
+
+const embedded = !process.env.CLICKHOUSE_URL;
+
+describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_URL is set: the server is the warehouse' }, () => {
+  let dataDir: string;
+  let whPort: number;
+  let warehouse: Child;
+  let p: Platform;
+  let api: ReturnType<typeof apiClient>;
+  let apiKey: string;
+  let tenantId: string;
+
+  const startWarehouse = () => startChild({ FINDATA_ROLE: 'warehouse', DATA_DIR: dataDir, WAREHOUSE_METRICS_PORT: String(whPort) });
+
+  before(async () => {
+    dataDir = testConfig().dataDir;
+    whPort = await freePort();
+    warehouse = await startWarehouse();
+    p = await startTestPlatform({ DATA_DIR: dataDir, EMBEDDED_WAREHOUSE: 'separate', RATE_LIMIT_PER_MINUTE: '100000' });
+    tenantId = uniqueTenantId('whp');
+    ({ apiKey } = await p.tenants.create(tenantId, 'Separate Engine Bank'));
+    api = apiClient(p.url!, apiKey);
+  });
+  after(async () => {
+    await p?.close();
+    await warehouse?.kill('SIGTERM');
+  });
+
+  async function syncFiles(seed: number, start: () => Promise<void> = async () => {}) {
+    const files = await generateInMemory({ loanType: 'RETAIL', credits: 60, errorRate: 0.1, seed });
+    for (const ft of ['credit', 'payment_plan'] as const) assert.equal((await api.upload('RETAIL', ft, files[ft])).status, 201);
+    await start();
+    const r = await api.send('POST', '/api/sync/', { loan_type: 'RETAIL' });
+    assert.equal(r.status, 202, await r.clone().text());
+    return ((await r.json()) as { sync_id: string }).sync_id;
+  }
+
+  test('the platform holds no engine of its own: it has no ClickHouse client', () => {
+    assert.throws(() => p.warehouse.client, /owns the embedded warehouse/);
+  });
+
+  test('a sync with invalid rows stages, commits and counts through the warehouse process', async () => {
+    const syncId = await syncFiles(501);
+    const log = await waitForSync(p.url!, apiKey, syncId);
+    assert.equal(log.status, 'SUCCESS', log.message);
+    assert.ok(log.files.credit.rows_invalid > 0 && log.files.payment_plan.rows_invalid > 0, 'the files carried invalid rows');
+    for (const [ft, table] of [
+      ['credit', 'fact_credit'],
+      ['payment_plan', 'fact_payment'],
+    ] as const) {
+      const [{ n }] = await p.warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${qualified(tenantId, table)} WHERE sync_id = {s:UUID}`, { s: syncId });
+      assert.equal(Number(n), log.files[ft].rows_valid, `${ft}: the warehouse holds exactly the valid rows`);
+    }
+    // Payment rows of loans that failed validation are CROSS_REFERENCE errors: the reference list came through the socket.
+    const errs = await api.json(`/api/sync/logs/${syncId}/errors/?code=CROSS_REFERENCE&limit=1`);
+    assert.equal(errs.status, 200, JSON.stringify(errs.body));
+    assert.ok(errs.body.total > 0, 'payment rows of invalid loans were found by the reference check');
+  });
+
+  test('the warehouse process answers its health check and serves process metrics', async () => {
+    assert.equal((await fetch(`${warehouse.url}/healthz`)).status, 200);
+    assert.match(await (await fetch(`${warehouse.url}/metrics`)).text(), /^process_resident_memory_bytes \d+/m);
+  });
+
+  test('a second warehouse process on the same data folder is refused (the engine allows one per folder)', async () => {
+    const other = await freePort();
+    await assert.rejects(startChild({ FINDATA_ROLE: 'warehouse', DATA_DIR: dataDir, WAREHOUSE_METRICS_PORT: String(other) }, 30_000), /child exited 1[\s\S]*lock/i);
+  });
+
+  test('a sync started while the warehouse process is down finishes once it is back, with nothing lost', async () => {
+    await warehouse.kill('SIGKILL');
+    const syncId = await syncFiles(502);
+    await new Promise((r) => setTimeout(r, 1500)); // the sync's first warehouse request fails and is retried
+    warehouse = await startWarehouse();
+    const log = await waitForSync(p.url!, apiKey, syncId, 180_000);
+    assert.equal(log.status, 'SUCCESS', log.message);
+    const [{ n }] = await p.warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${qualified(tenantId, 'fact_payment')} WHERE sync_id = {s:UUID}`, { s: syncId });
+    assert.equal(Number(n), log.files.payment_plan.rows_valid);
+  });
+});
