@@ -32,6 +32,7 @@ import { keys } from '../lib/keys.ts';
 import { ChunkedListWriter, readChunks } from '../lib/staging.ts';
 import { deleteValidationErrors, insertValidationErrors, type ValidationErrorRow } from '../lib/sync-logs.ts';
 import { qualified } from '../lib/warehouse.ts';
+import { buildSharedKeySet, type SharedKeySet } from '../domain/key-table.ts';
 
 export interface ValidateInput {
   tenantId: string;
@@ -52,13 +53,14 @@ const PROGRESS_EVERY_MS = 2_000;
 export function createValidateActivities(deps: ActivityDeps) {
   const insertRows = deps.insertBatchRows ?? DEFAULT_INSERT_ROWS;
 
-  /** The CROSS_REFERENCE set as newline-terminated text (cheap to hand to the worker thread), or null. */
-  async function loadReferences(input: ValidateInput): Promise<string | null> {
+  /** The CROSS_REFERENCE set, built once in shared memory that every validation thread reads; null for none. */
+  async function loadReferences(input: ValidateInput): Promise<SharedKeySet | null> {
     if (input.references === 'none') return null;
     const table = input.references === 'staging' ? STAGING_TABLE.credit : FACT_TABLE.credit;
-    return deps.warehouse.queryText(`SELECT loan_account_number FROM ${qualified(input.tenantId, table)} WHERE loan_type = {lt:String}`, {
+    const text = await deps.warehouse.queryText(`SELECT loan_account_number FROM ${qualified(input.tenantId, table)} WHERE loan_type = {lt:String}`, {
       lt: input.loanType,
     });
+    return buildSharedKeySet(text);
   }
 
   return {

@@ -1,13 +1,16 @@
 /**
  * The keys a file has seen, for DUPLICATE (spec §6, §9.12): the first occurrence of a key claims it, every later
  * one is a duplicate. Two shapes, chosen from the key columns: a (loan, small int) key such as
- * (loan_account_number, installment_number 1..600) is one bitset per loan, millions of installments without
- * millions of composite strings; any other key is a set of strings.
+ * (loan_account_number, installment_number 1..600) is a run length per loan (a bitset only for numbers claimed
+ * out of order), millions of installments without millions of composite strings; any other key is a set of
+ * strings. Loans and keys are held in a compact table (domain/key-table.ts): the registry of a 1 M-loan file is
+ * ≈ 30 MB instead of ≈ 160 MB in a Map and a bitset per loan.
  *
  * Parallel validation (domain/file-validator.ts `SegmentValidator`) gives every slice of a file its own registry;
  * the slices' first occurrences are then merged in file order into one registry, which names the keys an earlier
  * slice had already claimed: those rows are duplicates too.
  */
+import { KeyTable } from './key-table.ts';
 
 /** A registry's keys, compact enough to send between threads. */
 export type KeySummary = { kind: 'small'; loans: string[]; words: number; bits: Uint32Array } | { kind: 'keys'; keys: string[] };
@@ -18,14 +21,19 @@ export const KEY_SEP = '\u0000';
 export class KeyRegistry {
   /** Uint32 words per loan in the small shape; 0 = string keys. */
   readonly words: number;
-  private readonly slots = new Map<string, number>();
-  private bits: Uint32Array;
-  private readonly set = new Set<string>();
+  /** Loans (small shape) or whole keys (string shape), numbered in first-claim order. */
+  private readonly table = new KeyTable();
+  /**
+   * Small shape: per loan, the length p of the run 1..p of claimed numbers; claims in order (installments 1, 2, …,
+   * as files list them) only move it. A number claimed out of that run goes to the loan's bitset in `outside`,
+   * created on first need, so memory is ≈ 4 bytes per loan for ordered files instead of a bitset for each.
+   */
+  private run = new Uint32Array(1024);
+  private readonly outside = new Map<number, Uint32Array>();
 
   /** `smallMax`: the largest value of the int part of a (loan, small int) key; null for string keys. */
   constructor(smallMax: number | null) {
     this.words = smallMax === null ? 0 : (smallMax >>> 5) + 1;
-    this.bits = new Uint32Array(this.words * 1024);
   }
 
   get small(): boolean {
@@ -34,21 +42,14 @@ export class KeyRegistry {
 
   /** Small shape: true when (loan, num) is new (and is now claimed). */
   claimSmall(loan: string, num: number): boolean {
-    let slot = this.slots.get(loan);
-    if (slot === undefined) slot = this.newSlot(detach(loan));
-    const w = slot * this.words + (num >>> 5);
-    const bit = 1 << (num & 31);
-    if ((this.bits[w] & bit) !== 0) return false;
-    this.bits[w] |= bit;
-    return true;
+    return this.claimAt(this.slotOf(loan), num);
   }
 
-  /** String shape: the stored (flat) key when new, null when already claimed. */
+  /** String shape: the key when new, null when already claimed. */
   claimKey(key: string): string | null {
-    if (this.set.has(key)) return null;
-    const flat = detach(key);
-    this.set.add(flat);
-    return flat;
+    if (this.table.get(key) >= 0) return null;
+    this.table.add(key);
+    return key;
   }
 
   /** Claims a key given as its parts joined by KEY_SEP (either shape). */
@@ -59,9 +60,19 @@ export class KeyRegistry {
   }
 
   summary(): KeySummary {
-    if (!this.small) return { kind: 'keys', keys: [...this.set] };
-    // Map iteration follows insertion, which is slot order.
-    return { kind: 'small', loans: [...this.slots.keys()], words: this.words, bits: this.bits.slice(0, this.slots.size * this.words) };
+    const n = this.table.size;
+    const loans: string[] = new Array(n);
+    for (let k = 0; k < n; k++) loans[k] = this.table.keyOf(k);
+    if (!this.small) return { kind: 'keys', keys: loans };
+    const W = this.words;
+    const bits = new Uint32Array(n * W);
+    for (let k = 0; k < n; k++) {
+      const p = this.run[k];
+      for (let num = 1; num <= p; num++) bits[k * W + (num >>> 5)] |= 1 << (num & 31);
+      const o = this.outside.get(k);
+      if (o) for (let w = 0; w < W; w++) bits[k * W + w] |= o[w];
+    }
+    return { kind: 'small', loans, words: W, bits };
   }
 
   /** Adds another registry's keys; returns those this one already held (as KEY_SEP-joined keys). */
@@ -76,38 +87,55 @@ export class KeyRegistry {
     const W = this.words;
     for (let i = 0; i < s.loans.length; i++) {
       const loan = s.loans[i];
-      let slot = this.slots.get(loan);
-      if (slot === undefined) slot = this.newSlot(loan);
-      const base = slot * W;
+      const slot = this.slotOf(loan);
       for (let w = 0; w < W; w++) {
-        const add = s.bits[i * W + w];
-        if (add === 0) continue;
-        const had = this.bits[base + w];
-        let both = had & add;
-        while (both !== 0) {
-          const b = 31 - Math.clz32(both & -both);
-          conflicts.push(loan + KEY_SEP + String(w * 32 + b));
-          both &= both - 1;
+        // Ascending numbers, so a loan's ordered run stays a run.
+        for (let add = s.bits[i * W + w]; add !== 0; add &= add - 1) {
+          const num = w * 32 + (31 - Math.clz32(add & -add));
+          if (!this.claimAt(slot, num)) conflicts.push(loan + KEY_SEP + String(num));
         }
-        this.bits[base + w] = had | add;
       }
     }
     return conflicts;
   }
 
-  private newSlot(loan: string): number {
-    const slot = this.slots.size;
-    this.slots.set(loan, slot);
-    if ((slot + 1) * this.words > this.bits.length) {
-      const grown = new Uint32Array(this.bits.length * 2);
-      grown.set(this.bits);
-      this.bits = grown;
+  private slotOf(loan: string): number {
+    const slot = this.table.get(loan);
+    if (slot >= 0) return slot;
+    const added = this.table.add(loan);
+    if (added >= this.run.length) {
+      const grown = new Uint32Array(this.run.length * 2);
+      grown.set(this.run);
+      this.run = grown;
     }
-    return slot;
+    return added;
   }
-}
 
-/** A flat copy of a short-lived slice, so a long-lived set does not pin the chunk text it was cut from. */
-export function detach(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+  private claimAt(slot: number, num: number): boolean {
+    const p = this.run[slot];
+    if (num >= 1 && num <= p) return false;
+    const o = this.outside.get(slot);
+    const w = num >>> 5;
+    const bit = 1 << (num & 31);
+    if (o !== undefined && (o[w] & bit) !== 0) return false;
+    if (num === p + 1) {
+      let q = num;
+      // Numbers claimed earlier out of order that now continue the run join it.
+      if (o !== undefined) {
+        for (let next = q + 1; (o[next >>> 5] & (1 << (next & 31))) !== 0; next++) {
+          o[next >>> 5] &= ~(1 << (next & 31));
+          q = next;
+        }
+      }
+      this.run[slot] = q;
+      return true;
+    }
+    if (o !== undefined) o[w] |= bit;
+    else {
+      const fresh = new Uint32Array(this.words);
+      fresh[w] = bit;
+      this.outside.set(slot, fresh);
+    }
+    return true;
+  }
 }

@@ -9,6 +9,7 @@ import type { FileType, LoanType, ErrorCode } from './columns.ts';
 import { CsvParser, type CsvRow } from './csv.ts';
 import { RowValidator, bindHeader, type HeaderBinding, type ValidatedRow } from './validate.ts';
 import { KeyRegistry, type KeySummary } from './duplicate-keys.ts';
+import { SharedKeySetView, buildSharedKeySet, type SharedKeySet } from './key-table.ts';
 import { FileLevelError } from './file-errors.ts';
 import type { FileValidation } from './sync-types.ts';
 
@@ -18,8 +19,11 @@ export interface FileValidatorInit {
   syncId: string;
   /** `YYYY-MM-DD hh:mm:ss.sss` stamped on every staged row. */
   loadedAt: string;
-  /** CROSS_REFERENCE set (spec §6) as newline-terminated loan account numbers; null = no check. */
-  references: string | null;
+  /**
+   * CROSS_REFERENCE set (spec §6): built once and shared by the threads (SharedKeySet), or as newline-terminated
+   * loan account numbers; null = no check.
+   */
+  references: SharedKeySet | string | null;
   /** Staged rows end with source_row only; the warehouse adds loan_type, sync_id and loaded_at (Warehouse.compactRows). */
   compactRows?: boolean;
 }
@@ -121,7 +125,7 @@ export class FileValidator {
 
   constructor(init: FileValidatorInit) {
     const { fileType, loanType } = init;
-    const references = init.references === null ? undefined : toSet(init.references);
+    const references = referenceSet(init.references);
     const out = (this.out = new BatchBuilder(init));
     let validator: RowValidator | null = null;
     this.parser = new CsvParser({
@@ -180,7 +184,7 @@ export type SegmentPlace = Pick<Segment, 'first' | 'last' | 'byteOffset'> & { ro
  */
 export class SegmentValidator {
   private readonly binding: HeaderBinding;
-  private readonly references: Set<string> | undefined;
+  private readonly references: SharedKeySetView | undefined;
   private readonly held = new Map<number, { buf: Uint8Array; place: SegmentPlace }>();
 
   constructor(
@@ -188,7 +192,7 @@ export class SegmentValidator {
     private readonly header: FileHeader,
   ) {
     this.binding = bindHeader(init.fileType, init.loanType, header.names).binding as HeaderBinding;
-    this.references = init.references === null ? undefined : toSet(init.references);
+    this.references = referenceSet(init.references);
   }
 
   /** Validates and encodes one segment and keeps its bytes (see the class). */
@@ -337,14 +341,9 @@ export function ownsBuffer(b: ArrayBufferView): boolean {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
 }
 
-function toSet(lines: string): Set<string> {
-  const set = new Set<string>();
-  let start = 0;
-  for (let i = lines.indexOf('\n'); i !== -1; i = lines.indexOf('\n', start)) {
-    set.add(lines.slice(start, i));
-    start = i + 1;
-  }
-  return set;
+function referenceSet(r: SharedKeySet | string | null): SharedKeySetView | undefined {
+  if (r === null) return undefined;
+  return new SharedKeySetView(typeof r === 'string' ? buildSharedKeySet(r) : r);
 }
 
 // TabSeparated: NULL is \N; backslash, tab and line breaks are escaped.

@@ -102,11 +102,7 @@ export interface ValidatedRow {
   errors: RowError[];
   /** Normalized values in COLUMNS[fileType] order (null = SQL NULL); null when the row is invalid. */
   values: (string | null)[] | null;
-  /**
-   * Normalized loan_account_number when that field passed its own checks (even if the row is otherwise invalid).
-   * In credit files it is a flat copy for first occurrences, safe to keep in a large Set without pinning the
-   * chunk text it was sliced from.
-   */
+  /** Normalized loan_account_number when that field passed its own checks (even if the row is otherwise invalid). */
   loanAccount: string | null;
 }
 
@@ -391,7 +387,7 @@ export class RowValidator {
       }
     }
 
-    let loanAccount = this.loanK >= 0 && status[this.loanK] === ST_OK ? values[this.loanK] : null;
+    const loanAccount = this.loanK >= 0 && status[this.loanK] === ST_OK ? values[this.loanK] : null;
 
     // DUPLICATE (§6, §9.12): only rows whose key fields passed their own checks take part. Checked before
     // CROSS_REFERENCE, which does not leave a row out.
@@ -405,9 +401,7 @@ export class RowValidator {
         // canonical int text within the column's small bounds: Number() is exact
         dup = !this.keys.claimSmall(values[keyKs[0]] as string, Number(values[lastK]));
       } else {
-        const flat = this.keys.claimKey(this.keyOf(values));
-        dup = flat === null;
-        if (flat !== null && keyKs.length === 1 && keyKs[0] === this.loanK) loanAccount = flat;
+        dup = this.keys.claimKey(this.keyOf(values)) === null;
       }
       if (dup) {
         const name = plans[lastK].name;
