@@ -197,7 +197,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   let workerRun: Promise<void> | null = null;
   if (wantWorker) {
     worker = await createSyncWorker(
-      { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowBundle: opts.workflowBundle },
+      {
+        address: config.temporal.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        workflowBundle: opts.workflowBundle,
+        bundleDir: path.join(config.dataDir, 'run'),
+      },
       { db, redis, warehouse, cache, metrics, log: log.child({ component: 'worker' }), failedRowsTtlSeconds: config.failedRowsTtlSeconds, stagingTtlSeconds: config.stagingTtlSeconds, validateThreads: config.validateThreads, validateSegmentBytes: config.validateSegmentBytes, faultDelays: config.faultDelays, faultFailures: config.faultFailures },
     );
     workerRun = worker.run().catch((err) => log.error('worker stopped', { err }));
