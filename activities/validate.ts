@@ -14,6 +14,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { faultPoint, type ActivityDeps } from './deps.ts';
 import { FACT_TABLE, STAGING_TABLE, type ErrorCode, type FileType, type LoanType } from '../domain/columns.ts';
 import { Worker } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { FileLevelError, type FileErrorCode, type FileErrorDetails } from '../domain/file-errors.ts';
 import {
   SegmentCutError,
@@ -348,6 +354,32 @@ export async function* parallelBatches(init: FileValidatorInit, read: ReadChunk,
   }
 }
 
+let bundled: URL | null = null;
+
+/**
+ * The validation thread's code as one JavaScript file, bundled once per process. Loading the TypeScript through
+ * tsx instead (validate-worker-boot.mjs, the fallback) costs every thread a module-loader thread of its own and
+ * the transform of each module: ≈ 30 MB per thread, and a fresh thread per file.
+ */
+function threadEntry(): URL {
+  if (bundled) return bundled;
+  const source = fileURLToPath(new URL('./validate-worker.ts', import.meta.url));
+  try {
+    const out = buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' });
+    const code = out.outputFiles[0].contents;
+    // Named by content: processes running the same code share the file, and a file is never half written.
+    const file = path.join(os.tmpdir(), `findata-validate-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    if (!fs.existsSync(file)) {
+      fs.writeFileSync(`${file}.${process.pid}.tmp`, code);
+      fs.renameSync(`${file}.${process.pid}.tmp`, file);
+    }
+    bundled = pathToFileURL(file);
+  } catch {
+    bundled = new URL('./validate-worker-boot.mjs', import.meta.url);
+  }
+  return bundled;
+}
+
 /** One worker thread, as promises (one reply per message, in order) or as callbacks (parallel validation). */
 class ValidationThread {
   private readonly worker: Worker;
@@ -355,7 +387,7 @@ class ValidationThread {
   private failure: unknown = null;
 
   constructor(data: WorkerData, onMessage?: (m: WorkerOut) => void, onError?: (e: unknown) => void) {
-    this.worker = new Worker(new URL('./validate-worker-boot.mjs', import.meta.url), { workerData: data });
+    this.worker = new Worker(threadEntry(), { workerData: data });
     const fail = (err: unknown) => {
       if (this.failure === null) this.failure = err;
       for (const w of this.waiting.splice(0)) w.reject(this.failure);
