@@ -14,12 +14,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { faultPoint, type ActivityDeps } from './deps.ts';
 import { FACT_TABLE, STAGING_TABLE, type ErrorCode, type FileType, type LoanType } from '../domain/columns.ts';
 import { Worker } from 'node:worker_threads';
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildSync } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { buildSync, stop as stopEsbuild } from 'esbuild';
 import { FileLevelError, type FileErrorCode, type FileErrorDetails } from '../domain/file-errors.ts';
 import {
   SegmentCutError,
@@ -354,30 +350,27 @@ export async function* parallelBatches(init: FileValidatorInit, read: ReadChunk,
   }
 }
 
-let bundled: URL | null = null;
+let threadCode: string | null | undefined;
 
 /**
- * The validation thread's code as one JavaScript file, bundled once per process. Loading the TypeScript through
- * tsx instead (validate-worker-boot.mjs, the fallback) costs every thread a module-loader thread of its own and
- * the transform of each module: ≈ 30 MB per thread, and a fresh thread per file.
+ * The validation thread's code as one CommonJS script, bundled once per process and started with `eval` (no file:
+ * nothing on disk another user could replace or a temp cleaner could remove). Loading the TypeScript through tsx
+ * instead (validate-worker-boot.mjs, the fallback when bundling fails) costs every thread a module-loader thread
+ * of its own and the transform of each module: ≈ 30 MB per thread, and a fresh thread per file.
  */
-function threadEntry(): URL {
-  if (bundled) return bundled;
-  const source = fileURLToPath(new URL('./validate-worker.ts', import.meta.url));
+function bundledThreadCode(): string | null {
+  if (threadCode !== undefined) return threadCode;
   try {
-    const out = buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' });
-    const code = out.outputFiles[0].contents;
-    // Named by content: processes running the same code share the file, and a file is never half written.
-    const file = path.join(os.tmpdir(), `findata-validate-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-    if (!fs.existsSync(file)) {
-      fs.writeFileSync(`${file}.${process.pid}.tmp`, code);
-      fs.renameSync(`${file}.${process.pid}.tmp`, file);
-    }
-    bundled = pathToFileURL(file);
+    const source = fileURLToPath(new URL('./validate-worker.ts', import.meta.url));
+    const out = buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent' });
+    threadCode = out.outputFiles[0].text;
   } catch {
-    bundled = new URL('./validate-worker-boot.mjs', import.meta.url);
+    threadCode = null;
+  } finally {
+    // buildSync keeps a service thread (and its child process) alive for later calls: there are none.
+    stopEsbuild();
   }
-  return bundled;
+  return threadCode;
 }
 
 /** One worker thread, as promises (one reply per message, in order) or as callbacks (parallel validation). */
@@ -387,7 +380,8 @@ class ValidationThread {
   private failure: unknown = null;
 
   constructor(data: WorkerData, onMessage?: (m: WorkerOut) => void, onError?: (e: unknown) => void) {
-    this.worker = new Worker(threadEntry(), { workerData: data });
+    const code = bundledThreadCode();
+    this.worker = code === null ? new Worker(new URL('./validate-worker-boot.mjs', import.meta.url), { workerData: data }) : new Worker(code, { eval: true, workerData: data });
     const fail = (err: unknown) => {
       if (this.failure === null) this.failure = err;
       for (const w of this.waiting.splice(0)) w.reject(this.failure);

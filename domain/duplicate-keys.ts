@@ -25,11 +25,16 @@ export class KeyRegistry {
   private readonly table = new KeyTable();
   /**
    * Small shape: per loan, the length p of the run 1..p of claimed numbers; claims in order (installments 1, 2, …,
-   * as files list them) only move it. A number claimed out of that run goes to the loan's bitset in `outside`,
-   * created on first need, so memory is ≈ 4 bytes per loan for ordered files instead of a bitset for each.
+   * as files list them) only move it. A number claimed out of that run goes to the loan's bitset, a block of one
+   * shared pool taken on first need and given back once the run has absorbed it: ≈ 8 bytes per loan for ordered
+   * files, and no more than a bitset per loan when every loan's numbers come out of order.
    */
   private run = new Uint32Array(1024);
-  private readonly outside = new Map<number, Uint32Array>();
+  /** Per loan: its block of `words` in `pool` for numbers claimed out of order, or -1. */
+  private block = new Int32Array(1024).fill(-1);
+  private pool = new Uint32Array(0);
+  private readonly freeBlocks: number[] = [];
+  private blocks = 0;
 
   /** `smallMax`: the largest value of the int part of a (loan, small int) key; null for string keys. */
   constructor(smallMax: number | null) {
@@ -69,8 +74,8 @@ export class KeyRegistry {
     for (let k = 0; k < n; k++) {
       const p = this.run[k];
       for (let num = 1; num <= p; num++) bits[k * W + (num >>> 5)] |= 1 << (num & 31);
-      const o = this.outside.get(k);
-      if (o) for (let w = 0; w < W; w++) bits[k * W + w] |= o[w];
+      const b = this.block[k];
+      if (b >= 0) for (let w = 0; w < W; w++) bits[k * W + w] |= this.pool[b * W + w];
     }
     return { kind: 'small', loans, words: W, bits };
   }
@@ -104,9 +109,12 @@ export class KeyRegistry {
     if (slot >= 0) return slot;
     const added = this.table.add(loan);
     if (added >= this.run.length) {
-      const grown = new Uint32Array(this.run.length * 2);
-      grown.set(this.run);
-      this.run = grown;
+      const run = new Uint32Array(this.run.length * 2);
+      run.set(this.run);
+      this.run = run;
+      const block = new Int32Array(this.block.length * 2).fill(-1);
+      block.set(this.block);
+      this.block = block;
     }
     return added;
   }
@@ -114,28 +122,48 @@ export class KeyRegistry {
   private claimAt(slot: number, num: number): boolean {
     const p = this.run[slot];
     if (num >= 1 && num <= p) return false;
-    const o = this.outside.get(slot);
+    const W = this.words;
+    const b = this.block[slot];
+    const base = b * W;
     const w = num >>> 5;
     const bit = 1 << (num & 31);
-    if (o !== undefined && (o[w] & bit) !== 0) return false;
+    if (b >= 0 && (this.pool[base + w] & bit) !== 0) return false;
     if (num === p + 1) {
       let q = num;
-      // Numbers claimed earlier out of order that now continue the run join it.
-      if (o !== undefined) {
-        for (let next = q + 1; (o[next >>> 5] & (1 << (next & 31))) !== 0; next++) {
-          o[next >>> 5] &= ~(1 << (next & 31));
+      if (b >= 0) {
+        // Numbers claimed earlier out of order that now continue the run join it.
+        const pool = this.pool;
+        for (let next = q + 1; next < W * 32 && (pool[base + (next >>> 5)] & (1 << (next & 31))) !== 0; next++) {
+          pool[base + (next >>> 5)] &= ~(1 << (next & 31));
           q = next;
+        }
+        let empty = true;
+        for (let i = 0; i < W; i++) if (pool[base + i] !== 0) empty = false;
+        if (empty) {
+          this.freeBlocks.push(b);
+          this.block[slot] = -1;
         }
       }
       this.run[slot] = q;
       return true;
     }
-    if (o !== undefined) o[w] |= bit;
-    else {
-      const fresh = new Uint32Array(this.words);
-      fresh[w] = bit;
-      this.outside.set(slot, fresh);
-    }
+    if (w >= W) return true; // beyond the key's bounds (never for a value that passed its range check)
+    const nb = b >= 0 ? b : this.takeBlock(slot);
+    this.pool[nb * W + w] |= bit;
     return true;
+  }
+
+  private takeBlock(slot: number): number {
+    let b = this.freeBlocks.pop();
+    if (b === undefined) {
+      b = this.blocks++;
+      if (this.blocks * this.words > this.pool.length) {
+        const pool = new Uint32Array(Math.max(this.words * 64, this.pool.length * 2));
+        pool.set(this.pool);
+        this.pool = pool;
+      }
+    }
+    this.block[slot] = b;
+    return b;
   }
 }

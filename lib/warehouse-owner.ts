@@ -9,7 +9,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FileType } from '../domain/columns.ts';
+import { FACT_TABLE, FILE_TYPES, STAGING_TABLE, type FileType } from '../domain/columns.ts';
 import type { FixedColumns, Warehouse } from './warehouse.ts';
 import type { Logger } from './logger.ts';
 
@@ -51,8 +51,26 @@ async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer>
 }
 const readJson = async <T>(req: http.IncomingMessage): Promise<T> => JSON.parse((await readBody(req, MAX_REQUEST_BYTES)).toString('utf8')) as T;
 
+export interface ServeOptions {
+  /**
+   * Serve commands and inserts too (the warehouse process, whose worker runs the syncs through it). They run one
+   * at a time in arrival order, so a retried activity's first command (dropping its staging partition) runs after
+   * every insert an earlier attempt had sent, even one whose worker died before the answer came.
+   */
+  writes?: boolean;
+}
+
+/** Insert targets: a tenant's staging or fact table, as `qualified()` writes them. */
+const INSERT_TABLE = new RegExp(`^\`[a-z][a-z0-9_]*_dw\`\\.\`(${[...Object.values(STAGING_TABLE), ...Object.values(FACT_TABLE)].join('|')})\`$`);
+
 /** Serves the owner's warehouse on `socketPath` (owner only: the caller holds the data folder's lock). */
-export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Logger): Promise<{ close(): Promise<void> }> {
+export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Logger, opts: ServeOptions = {}): Promise<{ close(): Promise<void> }> {
+  let writes: Promise<unknown> = Promise.resolve();
+  const serial = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = writes.then(run, run);
+    writes = next.catch(() => {});
+    return next;
+  };
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(socketPath), 0o700);
   fs.rmSync(socketPath, { force: true }); // left by a killed owner; we hold the lock now
@@ -73,15 +91,16 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
         res.writeHead(200, { 'content-type': 'text/tab-separated-values; charset=utf-8', 'content-length': Buffer.byteLength(text) });
         return res.end(text);
       }
-      if (req.method === 'POST' && req.url === '/command') {
+      if (opts.writes && req.method === 'POST' && req.url === '/command') {
         const q = await readJson<QueryRequest>(req);
-        await wh.command(q.sql, q.params);
+        await serial(() => wh.command(q.sql, q.params));
         return reply(200, {});
       }
-      if (req.method === 'POST' && req.url === '/insert') {
-        const meta = JSON.parse(String(req.headers[INSERT_HEADER] ?? 'null')) as InsertMeta | null;
-        if (!meta) return reply(400, { message: `an insert needs the ${INSERT_HEADER} header` } satisfies RemoteError);
-        await wh.insertTsv(meta.table, meta.fileType, await readBody(req, MAX_INSERT_BYTES), meta.fixed);
+      if (opts.writes && req.method === 'POST' && req.url === '/insert') {
+        const meta = parseInsertMeta(req.headers[INSERT_HEADER]);
+        if (!meta) return reply(400, { message: `an insert needs a valid ${INSERT_HEADER} header (a tenant's staging or fact table, a file type)` } satisfies RemoteError);
+        const body = await readBody(req, MAX_INSERT_BYTES);
+        await serial(() => wh.insertTsv(meta.table, meta.fileType, body, meta.fixed));
         return reply(200, {});
       }
       if (req.method === 'POST' && req.url === '/ensure-tenant') {
@@ -116,6 +135,16 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
         });
       }),
   };
+}
+
+function parseInsertMeta(header: string | string[] | undefined): InsertMeta | null {
+  try {
+    const m = JSON.parse(String(header ?? 'null')) as InsertMeta | null;
+    if (!m || !INSERT_TABLE.test(m.table) || !(FILE_TYPES as readonly string[]).includes(m.fileType) || typeof m.fixed !== 'object' || m.fixed === null) return null;
+    return m;
+  } catch {
+    return null;
+  }
 }
 
 /** An error from the owner's engine, with ClickHouse's code and type kept for the callers that look at them. */

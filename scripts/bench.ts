@@ -80,7 +80,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
   await db.end();
   // The split layout of the embedded warehouse: a warehouse process owns the engine (as a ClickHouse server would),
   // a worker process runs the sync through it, and API processes (no engine, no worker) take the uploads and the
-  // API load. BENCH_WAREHOUSE=in-process puts the engine in the worker, the layout before 2026-12-01 10:00.
+  // API load. BENCH_WAREHOUSE=in-process puts the engine in the worker, the layout before 2026-12-01 09:00.
   const common = { DATA_DIR: dataDir, TEMPORAL_TASK_QUEUE: `bench-${tenantId}`, LOG_LEVEL: 'info', EMBEDDED_WAREHOUSE: SEPARATE_ENGINE ? 'separate' : 'in-process' };
   const engine = SEPARATE_ENGINE ? await startChild({ ...common, FINDATA_ROLE: 'warehouse', WAREHOUSE_METRICS_PORT: String(await freePort()) }) : null;
   const worker = await startChild({ ...common, FINDATA_ROLE: 'worker', WORKER_METRICS_PORT: String(await freePort()), TEMPORAL_METRICS_PORT: String(await freePort()) }).catch(async (err) => {

@@ -1,7 +1,7 @@
 /**
  * Bundles workflows/ for the Temporal worker into one file (argument: the output path). The worker runs this in a
- * child process at start (server/worker.ts), so webpack's few hundred MB of heap never become the worker's
- * resident memory; it can also be run ahead of time.
+ * child process at every start (server/worker.ts), so webpack's heap (≈ 100 MB) never becomes the worker's
+ * resident memory, and loads the file.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -133,7 +133,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   const warehouse =
     config.clickhouse.url === null && !ownsEmbedded
       ? ownerWarehouse(ownerSocket(config.dataDir), wantWorker ? { writes: true, timeoutMs: SYNC_REQUEST_TIMEOUT_MS } : {})
-      : await openWarehouse(config.clickhouse);
+      : await openWarehouse(config.clickhouse).catch((err: Error) => {
+          // The usual cause: a warehouse process owns DATA_DIR and this worker was not told to use it.
+          if (/lock/i.test(err.message) && fs.existsSync(ownerFile(config.dataDir))) {
+            throw new Error(`${err.message} (another process owns the embedded warehouse of ${config.dataDir}; with a FINDATA_ROLE=warehouse process, start workers with EMBEDDED_WAREHOUSE=separate)`);
+          }
+          throw err;
+        });
   if (config.separateWarehouse && wantWorker) await waitForOwner(warehouse, config.dataDir, log);
   let warehouseServer: { close(): Promise<void> } | null = null;
   if (ownsEmbedded) {

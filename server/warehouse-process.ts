@@ -25,7 +25,7 @@ export async function startWarehouseProcess(config: Config, log: Logger): Promis
   fs.mkdirSync(path.dirname(ownerFile(config.dataDir)), { recursive: true });
   fs.writeFileSync(ownerFile(config.dataDir), String(process.pid));
   // Unlike the in-process owner, serving is this process's only job: a socket that cannot be served is fatal.
-  const socket = await serveWarehouse(warehouse, ownerSocket(config.dataDir), log.child({ component: 'warehouse-owner' }));
+  const socket = await serveWarehouse(warehouse, ownerSocket(config.dataDir), log.child({ component: 'warehouse-owner' }), { writes: true });
 
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
@@ -44,7 +44,18 @@ export async function startWarehouseProcess(config: Config, log: Logger): Promis
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((r) => server.listen(config.warehouseMetricsPort, config.host, () => r()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.warehouseMetricsPort, config.host, () => resolve());
+    });
+  } catch (err) {
+    // E.g. the port is taken: release the engine and the socket before the process exits with the error.
+    await socket.close();
+    await warehouse.close().catch(() => {});
+    fs.rmSync(ownerFile(config.dataDir), { force: true });
+    throw new Error(`WAREHOUSE_METRICS_PORT ${config.warehouseMetricsPort}: ${(err as Error).message}`);
+  }
   const addr = server.address();
   const url = `http://${config.host}:${typeof addr === 'object' && addr ? addr.port : config.warehouseMetricsPort}`;
   return {

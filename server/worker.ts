@@ -17,8 +17,22 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 export async function bundleWorkflowsApart(out: string): Promise<{ codePath: string }> {
   const script = fileURLToPath(new URL('../scripts/bundle-workflows.ts', import.meta.url));
   fs.rmSync(out, { force: true }); // never start on an older bundle
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', script, out], { maxBuffer: 16 << 20 });
+  // tsx resolved from here, not from the working directory the process was started in.
+  await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), script, out], { maxBuffer: 16 << 20 });
   return { codePath: out };
+}
+
+/** Bundles left by a worker that died between bundling and loading (its pid is gone). */
+function removeStaleBundles(dir: string): void {
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const m = /^workflow-bundle-(\d+)\.js(\.tmp)?$/.exec(f);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch {
+      fs.rmSync(path.join(dir, f), { force: true });
+    }
+  }
 }
 
 export interface WorkerSettings {
@@ -34,7 +48,15 @@ export interface WorkerSettings {
 
 export async function createSyncWorker(s: WorkerSettings, deps: ActivityDeps): Promise<Worker> {
   const connection = s.connection ?? (await NativeConnection.connect({ address: s.address }));
-  const apart = !s.workflowBundle && s.bundleDir ? await bundleWorkflowsApart(path.join(s.bundleDir, `workflow-bundle-${process.pid}.js`)) : null;
+  let apart: { codePath: string } | null = null;
+  if (!s.workflowBundle && s.bundleDir) {
+    removeStaleBundles(s.bundleDir);
+    apart = await bundleWorkflowsApart(path.join(s.bundleDir, `workflow-bundle-${process.pid}.js`)).catch((err) => {
+      // Bundling in this process works too; it only keeps webpack's heap resident.
+      deps.log.warn('bundling the workflows in a child process failed; bundling them here', { err: String(err) });
+      return null;
+    });
+  }
   try {
     return await Worker.create({
       connection,

@@ -1,6 +1,7 @@
-// Container health check for both roles of the findata image (plain Node, no curl in the slim image).
+// Container health check for every role of the findata image (plain Node, no curl in the slim image).
 //   FINDATA_ROLE=worker      GET http://127.0.0.1:$WORKER_METRICS_PORT/healthz (falls back to /metrics
 //                            while a worker build without /healthz answers 404 there)
+//   FINDATA_ROLE=warehouse   GET http://127.0.0.1:$WAREHOUSE_METRICS_PORT/healthz (the embedded engine answers)
 //   FINDATA_ROLE=api | all   GET http://127.0.0.1:$PORT/api/health, expects {"status":"ok"}
 // Exit 0 = healthy, 1 = unhealthy; one line on stdout either way (shown by `docker inspect`).
 const env = process.env;
@@ -14,6 +15,12 @@ async function get(url) {
 }
 
 async function check() {
+  if (role === 'warehouse') {
+    const url = `http://127.0.0.1:${env.WAREHOUSE_METRICS_PORT || 9466}/healthz`;
+    const h = await get(url);
+    if (h.status !== 200) throw new Error(`${url} answered ${h.status}: ${h.body.slice(0, 200)}`);
+    return `warehouse ok (${url})`;
+  }
   if (role === 'worker') {
     const base = `http://127.0.0.1:${env.WORKER_METRICS_PORT || 9465}`;
     const h = await get(`${base}/healthz`);

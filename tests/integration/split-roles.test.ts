@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { apiClient, startTestPlatform, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
 import type { Platform } from '../../server/platform.ts';
@@ -72,8 +73,17 @@ test('profiling through the owner equals the profile computed on the owner’s e
   assert.deepEqual({ ...body, profiled_at: null }, { ...truth, profiled_at: null });
 });
 
-test('the api role has no engine: a write is refused with a message that names the owner', async () => {
+test('the api role has no engine: a write is refused with a message that names the owner, and the owner’s socket serves no writes', async () => {
   await assert.rejects(apiOnly.warehouse.command('SELECT 1'), /owns the embedded warehouse/);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ socketPath: ownerSocket(owner.config.dataDir), method: 'POST', path: '/command', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ sql: 'SELECT 1' }));
+  });
+  assert.equal(status, 404, 'an in-process owner runs its own writes; the socket is for reads');
   await assert.rejects(apiOnly.warehouse.query('SELECT * FROM no_such_db.no_such_table'), (e: Error & { code?: string }) => /no_such/i.test(e.message) && Boolean(e.code), 'engine errors arrive with their ClickHouse code');
 });
 

@@ -12,6 +12,8 @@ import { freePort, startChild, type Child } from '../helpers/child.ts';
 import type { Platform } from '../../server/platform.ts';
 import { generateInMemory } from '../../domain/generator.ts';
 import { qualified } from '../../lib/warehouse.ts';
+import { ownerSocket } from '../../lib/warehouse-owner.ts';
+import http from 'node:http';
 
 const embedded = !process.env.CLICKHOUSE_URL;
 
@@ -69,6 +71,30 @@ describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_
     const errs = await api.json(`/api/sync/logs/${syncId}/errors/?code=CROSS_REFERENCE&limit=1`);
     assert.equal(errs.status, 200, JSON.stringify(errs.body));
     assert.ok(errs.body.total > 0, 'payment rows of invalid loans were found by the reference check');
+    // An empty reference list would have made every payment row a CROSS_REFERENCE error.
+    assert.ok(errs.body.total < log.files.payment_plan.rows_total / 2, `${errs.body.total} of ${log.files.payment_plan.rows_total} payment rows`);
+  });
+
+  test('the warehouse process takes inserts only into a tenant’s staging or fact table', async () => {
+    const insert = (table: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            socketPath: ownerSocket(dataDir),
+            method: 'POST',
+            path: '/insert',
+            headers: { 'x-findata-insert': JSON.stringify({ table, fileType: 'credit', fixed: { loan_type: 'RETAIL', sync_id: '00000000-0000-0000-0000-000000000000', loaded_at: '2026-01-01 00:00:00.000' } }) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end('x\n');
+      });
+    assert.equal(await insert('`system`.`tables`'), 400);
+    assert.equal(await insert(`\`${tenantId}_dw\`.\`bak_credit\``), 400, 'not the commit snapshot either');
   });
 
   test('the warehouse process answers its health check and serves process metrics', async () => {

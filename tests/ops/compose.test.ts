@@ -647,7 +647,7 @@ test('deploy/generate-secrets.sh fills every empty secret with 64 hex chars, kee
   }
 });
 
-test('deploy/docker/healthcheck.mjs: healthy on {"status":"ok"} (api) and /healthz (worker), unhealthy otherwise', async () => {
+test('deploy/docker/healthcheck.mjs: healthy on {"status":"ok"} (api) and /healthz (worker, warehouse), unhealthy otherwise', async () => {
   const { createServer: createHttpServer } = await import('node:http');
   let health = { code: 200, body: '{"status":"ok"}' };
   let healthz = 200;
@@ -675,6 +675,9 @@ test('deploy/docker/healthcheck.mjs: healthy on {"status":"ok"} (api) and /healt
     assert.equal(await run({ FINDATA_ROLE: 'worker', WORKER_METRICS_PORT: port }), 0);
     healthz = 500;
     assert.equal(await run({ FINDATA_ROLE: 'worker', WORKER_METRICS_PORT: port }), 1);
+    assert.equal(await run({ FINDATA_ROLE: 'warehouse', WAREHOUSE_METRICS_PORT: port }), 1, 'the engine does not answer');
+    healthz = 200;
+    assert.equal(await run({ FINDATA_ROLE: 'warehouse', WAREHOUSE_METRICS_PORT: port }), 0);
     assert.equal(await run({ FINDATA_ROLE: 'api', PORT: String(await freePort()) }), 1, 'nothing listening');
   } finally {
     srv.close();

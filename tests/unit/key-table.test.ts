@@ -92,6 +92,37 @@ test('key registry (loan, number): claims agree with a Set of composite keys for
   assert.deepEqual([...fromSummary].sort(), [...truth].sort());
 });
 
+test('key registry (loan, number): 3,000 loans (past every initial capacity), each loan’s numbers shuffled, then all repeated: exact, and the summary holds every key', () => {
+  const r = rng(9);
+  const reg = new KeyRegistry(600);
+  const truth = new Set<string>();
+  const claims: [string, number][] = [];
+  for (let l = 0; l < 3000; l++) {
+    const nums = Array.from({ length: 1 + Math.floor(r() * 40) }, (_, i) => i + 1);
+    for (let i = nums.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [nums[i], nums[j]] = [nums[j], nums[i]];
+    }
+    for (const n of nums) claims.push([`LN-${l}`, n]);
+  }
+  for (const [loan, n] of claims) {
+    assert.equal(reg.claimSmall(loan, n), true, `${loan} ${n} is new`);
+    truth.add(loan + KEY_SEP + n);
+  }
+  for (const [loan, n] of claims) assert.equal(reg.claimSmall(loan, n), false, `${loan} ${n} repeats`);
+  assert.equal(reg.claimSmall('LN-0', 600), true, 'a number past a loan’s run is new');
+  truth.add(`LN-0${KEY_SEP}600`);
+  const s = reg.summary();
+  const got = new Set<string>();
+  if (s.kind === 'small') {
+    s.loans.forEach((loan, i) => {
+      for (let num = 0; num < s.words * 32; num++) if (s.bits[i * s.words + (num >>> 5)] & (1 << (num & 31))) got.add(loan + KEY_SEP + num);
+    });
+  }
+  assert.equal(got.size, truth.size);
+  for (const k of truth) assert.ok(got.has(k), k);
+});
+
 test('key registry: merging slices in file order names exactly the keys an earlier slice claimed', () => {
   const r = rng(5);
   for (const small of [true, false]) {
