@@ -13,10 +13,16 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 16777619;
 const NON_ASCII = /[^\x00-\x7f]/;
 
-function hashString(s: string): number {
+/** FNV-1a of an ASCII string's code units (equal to hashBytes of its bytes), or -1 when it is not ASCII. */
+function hashAscii(s: string): number {
   let h = FNV_OFFSET;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h >>> 0;
+  let any = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    any |= c;
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  return any > 0x7f ? -1 : h >>> 0;
 }
 
 function hashBytes(b: Uint8Array, from: number, to: number): number {
@@ -58,17 +64,11 @@ export class KeyTable {
 
   /** The key's slot, or -1. */
   get(key: string): number {
-    let h = FNV_OFFSET;
-    let any = 0;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      any |= c;
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
-    if (any > 0x7f) return this.other.get(key) ?? -1;
+    const h = hashAscii(key);
+    if (h < 0) return this.other.get(key) ?? -1;
     const mask = this.index.length - 1;
     // Only arena keys are in the index.
-    for (let i = (h >>> 0) & mask; ; i = (i + 1) & mask) {
+    for (let i = h & mask; ; i = (i + 1) & mask) {
       const e = this.index[i];
       if (e === 0) return -1;
       if (sameKey(this.arena, this.starts[e - 1], this.starts[e], key)) return e - 1;
@@ -79,7 +79,8 @@ export class KeyTable {
   add(key: string): number {
     const slot = this.count;
     if (this.starts.length < slot + 2) this.starts = grow(this.starts, this.starts.length * 2);
-    if (NON_ASCII.test(key)) {
+    const h = hashAscii(key);
+    if (h < 0) {
       // A placeholder of zero bytes keeps the slot numbering shared with the arena's keys.
       this.other.set(key, slot);
       this.otherKeys.set(slot, key);
@@ -93,7 +94,7 @@ export class KeyTable {
     this.starts[slot + 1] = this.used;
     this.count++;
     if (this.count * 2 > this.index.length) this.rehash(this.index.length * 2);
-    else this.place(slot, hashString(key));
+    else this.place(slot, h);
     return slot;
   }
 
@@ -153,19 +154,11 @@ export function buildSharedKeySet(lines: string): SharedKeySet {
   for (let i = 0, k = 1; i < bytes.length; i++) if (bytes[i] === 10) starts[k++] = i + 1;
   const index = new Int32Array(new SharedArrayBuffer(4 * capacityFor(n)));
   const mask = index.length - 1;
+  // A key listed twice takes two entries: membership is the same, and the index has room for every line.
   for (let k = 0; k < n; k++) {
-    const from = starts[k];
-    const to = starts[k + 1] - 1;
-    let i = hashBytes(bytes, from, to) & mask;
-    let dup = false;
-    for (; index[i] !== 0; i = (i + 1) & mask) {
-      const j = index[i] - 1;
-      if (starts[j + 1] - starts[j] === to - from + 1 && bytes.subarray(starts[j], starts[j + 1]).every((b, x) => b === bytes[from + x])) {
-        dup = true;
-        break;
-      }
-    }
-    if (!dup) index[i] = k + 1;
+    let i = hashBytes(bytes, starts[k], starts[k + 1] - 1) & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = k + 1;
   }
   return { bytes, starts, index, other };
 }
@@ -187,8 +180,9 @@ export class SharedKeySetView {
   }
 
   has(key: string): boolean {
-    if (this.other.size > 0 && this.other.has(key)) return true;
-    for (let i = hashString(key) & this.mask; ; i = (i + 1) & this.mask) {
+    const h = hashAscii(key);
+    if (h < 0) return this.other.has(key);
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const e = this.index[i];
       if (e === 0) return false;
       if (sameKey(this.bytes, this.starts[e - 1], this.starts[e] - 1, key)) return true;

@@ -194,11 +194,12 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
   // once. Commands and inserts are not (an insert that reached the engine must not run twice): the activity that
   // issued them is retried as a whole instead.
   const call = async <T>(route: string, body: unknown, parse: (b: Buffer) => T = parseJson<T>): Promise<T> => {
+    const payload = JSON.stringify(body);
     try {
-      return await once<T>(route, JSON.stringify(body), {}, parse);
+      return await once<T>(route, payload, {}, parse);
     } catch (err) {
       if (!(err as { retryable?: boolean }).retryable) throw err;
-      return once<T>(route, JSON.stringify(body), {}, parse);
+      return once<T>(route, payload, {}, parse);
     }
   };
   const parseJson = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;

@@ -43,6 +43,10 @@ interface Result {
   engine_peak_rss_mb: number | null;
   anchor_peak_rss_mb: number;
   status: string;
+  /** GET /api/profiling/ of payment_plan right after the sync (its profiles run done). */
+  profile_payment_first_call_s: number;
+  /** The sync's profiles run (both tables), from its log line; null when none was seen. */
+  profiles_precompute_s: number | null;
 }
 
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -161,9 +165,9 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
       engine_peak_rss_mb: engine ? peakRss(engine.proc.pid!) : null,
       anchor_peak_rss_mb: anchor.peak_rss_mb,
       status: logRow.status,
+      profile_payment_first_call_s: profileCold,
+      profiles_precompute_s: profileLine ? profileLine.ms / 1000 : null,
     };
-    (r as any).profile_payment_first_call_s = profileCold;
-    (r as any).profiles_precompute_s = profileLine ? profileLine.ms / 1000 : null;
     return { r, load };
   } finally {
     await child.kill('SIGTERM');
@@ -199,7 +203,7 @@ async function main() {
   ];
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
   const table = [...lines, '', ...loadLines].join('\n');
-  const profiling = `Profiling after a sync: both tables precomputed by the sync's profiles run in ${results.map((r) => `${r.dataset} ${(r as any).profiles_precompute_s === null ? 'n/a' : `${((r as any).profiles_precompute_s as number).toFixed(3)} s`}`).join(', ')}; first read of payment_plan ${results.map((r) => `${r.dataset} ${((r as any).profile_payment_first_call_s as number).toFixed(3)} s`).join(', ')}.`;
+  const profiling = `Profiling after a sync: both tables precomputed by the sync's profiles run in ${results.map((r) => `${r.dataset} ${r.profiles_precompute_s === null ? 'n/a' : `${r.profiles_precompute_s.toFixed(3)} s`}`).join(', ')}; first read of payment_plan ${results.map((r) => `${r.dataset} ${r.profile_payment_first_call_s.toFixed(3)} s`).join(', ')}.`;
   process.stdout.write(`\n${table}\n\n${profiling}\n`);
   const doc = fs.readFileSync(path.join(ROOT, 'docs/BENCHMARKS.md'), 'utf8');
   const marker = '<!-- results -->';

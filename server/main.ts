@@ -41,7 +41,7 @@ async function main() {
   const { log } = platform;
 
   if (config.role === 'worker') {
-    const { startWorkerMetricsServer } = await import('./worker-metrics.ts');
+    const { startWorkerMetricsServer } = await import('./process-metrics.ts');
     await startWorkerMetricsServer(platform);
   }
   // In a cluster the first API process provisions the demo tenants and prints the banner.

@@ -33,6 +33,13 @@ export const TENANT_CHANNEL = 'findata_tenants';
 /** Names the process that owns the embedded warehouse of a data folder (read by the tenant CLI). */
 export const ownerFile = (dataDir: string) => path.join(dataDir, 'run', 'warehouse.owner');
 
+/** Names this process as the owner of DATA_DIR's embedded warehouse; the returned function takes it back. */
+export function markOwner(dataDir: string): () => void {
+  fs.mkdirSync(path.dirname(ownerFile(dataDir)), { recursive: true });
+  fs.writeFileSync(ownerFile(dataDir), String(process.pid));
+  return () => fs.rmSync(ownerFile(dataDir), { force: true });
+}
+
 export interface Platform {
   config: Config;
   log: Logger;
@@ -142,9 +149,9 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
         });
   if (config.separateWarehouse && wantWorker) await waitForOwner(warehouse, config.dataDir, log);
   let warehouseServer: { close(): Promise<void> } | null = null;
+  let unmarkOwner = () => {};
   if (ownsEmbedded) {
-    fs.mkdirSync(path.dirname(ownerFile(config.dataDir)), { recursive: true });
-    fs.writeFileSync(ownerFile(config.dataDir), String(process.pid));
+    unmarkOwner = markOwner(config.dataDir);
     // Only needed by api-role processes next to this one: a failure (e.g. a data folder path too long for a Unix
     // socket) must not stop this process.
     warehouseServer = await serveWarehouse(warehouse, ownerSocket(config.dataDir), log.child({ component: 'warehouse-owner' })).catch((err) => {
@@ -271,7 +278,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       await temporalClient.connection.close().catch(() => {});
       await warehouseServer?.close().catch(() => {});
       await warehouse.close().catch(() => {});
-      if (ownsEmbedded) fs.rmSync(ownerFile(config.dataDir), { force: true });
+      unmarkOwner();
       cache.close();
       await closeRedises(redis);
       await db.end().catch(() => {});
