@@ -44,6 +44,12 @@ export interface CsvHandlers {
   /** Names trimmed (§9.5), spelled as sent; `delimiter` as detected (§9.3). */
   onHeader(names: string[], delimiter: string): void;
   onRow(row: CsvRow): void;
+  /**
+   * Optional fast path: a data line without quotes whose first character is neither white space nor a quote, as
+   * s[start, end) (no line break, CR of a CRLF removed). Returning true takes it as data row `row` (counted, no
+   * onRow); false lets the parser split it and call onRow as usual.
+   */
+  onPlainLine?(s: string, start: number, end: number, row: number): boolean;
 }
 
 /** Delimiter candidates in tie-break order (§9.3). */
@@ -73,6 +79,7 @@ export interface CsvParserOptions {
 
 const LF = 10;
 const CR = 13;
+const DECODE_BLOCK = 1024;
 const TAB = 9;
 const QUOTE = 34;
 
@@ -169,6 +176,7 @@ export class CsvParser {
   private ended = false;
   private resumed = false;
   private readonly countOnly: boolean;
+  private readonly plain: ((s: string, start: number, end: number, row: number) => boolean) | undefined;
 
   // UTF-8 layer.
   private consumed = 0; // absolute offset of the first byte not decoded yet (the start of `tail`)
@@ -200,6 +208,7 @@ export class CsvParser {
     this.maxFieldChars = opts.maxFieldChars ?? MAX_FIELD_CHARS;
     this.maxFields = opts.maxFields ?? MAX_FIELDS;
     this.countOnly = opts.countOnly === true;
+    this.plain = handlers.onPlainLine?.bind(handlers);
     if (opts.resume) {
       this.resumed = true;
       this._delimiter = opts.resume.delimiter;
@@ -332,8 +341,14 @@ export class CsvParser {
     let i = 0;
     while (i < end) {
       if (b[i] < 0x80) {
-        i++;
-        continue;
+        // Skip ASCII natively a block at a time: a byte loop over every chunk with one `ı` in it costs more than
+        // parsing the chunk.
+        const blockEnd = end - i > DECODE_BLOCK ? i + DECODE_BLOCK : end;
+        if (isAscii(b.subarray(i, blockEnd))) {
+          i = blockEnd;
+          continue;
+        }
+        while (b[i] < 0x80) i++;
       }
       // The line holding this byte (LF never occurs inside a multi-byte sequence).
       const lf = b.lastIndexOf(LF, i);
@@ -461,6 +476,7 @@ export class CsvParser {
     let i = 0;
     let start = 0; // where the current field's (or blank candidate's) text begins in s
     let qpos = -2; // next `"` at or after i (-1: none left in s, -2: not searched yet)
+    const plain = this.countOnly ? undefined : this.plain;
 
     outer: while (i < n) {
       switch (st) {
@@ -476,6 +492,14 @@ export class CsvParser {
                 this._rows++;
                 start = i = lf + 1;
                 continue;
+              }
+              if ((qpos === -1 || qpos > lf) && plain !== undefined && this.headerDone && lf - i <= this.maxFieldChars) {
+                // s[i] is neither LF nor CR (white space), so the line has a character before any CR.
+                if (plain(s, i, s.charCodeAt(lf - 1) === CR ? lf - 1 : lf, this._rows + 1)) {
+                  this._rows++;
+                  start = i = lf + 1;
+                  continue;
+                }
               }
               if (qpos === -1 || qpos > lf) {
                 const dch = this._delimiter!;

@@ -50,6 +50,16 @@ export class KeyRegistry {
     return this.claimAt(this.slotOf(loan), num);
   }
 
+  /** Small shape: the loan's slot (taken on first sight) for claimSlot; slots never change. */
+  slotFor(loan: string): number {
+    return this.slotOf(loan);
+  }
+
+  /** Small shape: claimSmall with the loan's slot. */
+  claimSlot(slot: number, num: number): boolean {
+    return this.claimAt(slot, num);
+  }
+
   /** String shape: the key when new, null when already claimed. */
   claimKey(key: string): string | null {
     if (this.table.get(key) >= 0) return null;

@@ -11,6 +11,8 @@ import { RowValidator, bindHeader, type HeaderBinding, type ValidatedRow } from 
 import { KeyRegistry, type KeySummary } from './duplicate-keys.ts';
 import { SharedKeySetView, buildSharedKeySet, type SharedKeySet } from './key-table.ts';
 import { FileLevelError } from './file-errors.ts';
+import { FastRowEncoder, TsvSink } from './fast-row.ts';
+import { MAX_FIELD_CHARS } from './csv.ts';
 import type { FileValidation } from './sync-types.ts';
 
 export interface FileValidatorInit {
@@ -26,6 +28,8 @@ export interface FileValidatorInit {
   references: SharedKeySet | string | null;
   /** Staged rows end with source_row only; the warehouse adds loan_type, sync_id and loaded_at (Warehouse.compactRows). */
   compactRows?: boolean;
+  /** Plain valid rows take the fast path (domain/fast-row.ts); false = every row through RowValidator. Default true. */
+  fastPath?: boolean;
 }
 
 /** One validation error, shaped like a `validation_errors` row. */
@@ -55,15 +59,32 @@ export interface ValidateBatch {
 class BatchBuilder {
   readonly result: FileValidation = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {}, errorsByField: {} };
   errorCount = 0;
-  private tsv: string[] = [];
+  /** Rows the fast path took. */
+  fastRows = 0;
   private errors: ErrorRecord[] = [];
   private failedLines: string[] = [];
   private escapeColumns: number[] = [];
+  private fast: FastRowEncoder | null = null;
 
-  constructor(private readonly init: FileValidatorInit) {}
+  constructor(
+    private readonly init: FileValidatorInit,
+    private readonly sink: TsvSink,
+  ) {}
 
-  use(validator: RowValidator): void {
+  use(validator: RowValidator, delimiter: string): void {
     this.escapeColumns = validator.escapeColumns;
+    if (this.init.fastPath !== false) {
+      this.fast = new FastRowEncoder(validator.rules(), this.sink, { ...this.init, delimiter, maxLineChars: MAX_FIELD_CHARS });
+    }
+  }
+
+  /** CsvHandlers.onPlainLine: the fast path, when it takes the line. */
+  plainLine(s: string, start: number, end: number, row: number): boolean {
+    if (this.fast === null || !this.fast.tryRow(s, start, end, row)) return false;
+    this.result.rowsTotal++;
+    this.result.rowsValid++;
+    this.fastRows++;
+    return true;
   }
 
   /** `row.row` and the rows in `v` are the file's row numbers. */
@@ -84,7 +105,7 @@ class BatchBuilder {
       }
       if (this.init.compactRows) values.push(String(row.row));
       else values.push(this.init.loanType, this.init.syncId, String(row.row), this.init.loadedAt);
-      this.tsv.push((values as string[]).join('\t'));
+      this.sink.writeRow((values as string[]).join('\t'));
       return;
     }
     result.rowsInvalid++;
@@ -100,16 +121,16 @@ class BatchBuilder {
 
   /** What was added since the last take; the running totals are this builder's. */
   take(): ValidateBatch {
+    const tsvRows = this.sink.rows;
     const batch: ValidateBatch = {
-      tsv: this.tsv.length ? Buffer.from(this.tsv.join('\n') + '\n', 'utf8') : null,
-      tsvRows: this.tsv.length,
+      tsv: this.sink.take(),
+      tsvRows,
       errors: this.errors,
       failedLines: this.failedLines,
       rowsTotal: this.result.rowsTotal,
       rowsInvalid: this.result.rowsInvalid,
       errorCount: this.errorCount,
     };
-    this.tsv = [];
     this.errors = [];
     this.failedLines = [];
     return batch;
@@ -126,21 +147,27 @@ export class FileValidator {
   constructor(init: FileValidatorInit) {
     const { fileType, loanType } = init;
     const references = referenceSet(init.references);
-    const out = (this.out = new BatchBuilder(init));
+    const out = (this.out = new BatchBuilder(init, new TsvSink()));
     let validator: RowValidator | null = null;
     this.parser = new CsvParser({
       onHeader: (names, delimiter) => {
         this.header = names;
         const { binding } = bindHeader(fileType, loanType, names);
         validator = new RowValidator(fileType, loanType, binding as HeaderBinding, { delimiter, references });
-        out.use(validator);
+        out.use(validator, delimiter);
       },
       onRow: (row: CsvRow) => out.add(row, validator!.validate(row)),
+      onPlainLine: (s, start, end, row) => out.plainLine(s, start, end, row),
     });
   }
 
   get result(): FileValidation {
     return this.out.result;
+  }
+
+  /** Rows the fast path took (the others went through RowValidator). */
+  get fastRows(): number {
+    return this.out.fastRows;
   }
 
   /** Parses and validates the next bytes; throws FileLevelError for a file-level problem (spec §7). */
@@ -186,6 +213,8 @@ export class SegmentValidator {
   private readonly binding: HeaderBinding;
   private readonly references: SharedKeySetView | undefined;
   private readonly held = new Map<number, { buf: Uint8Array; place: SegmentPlace }>();
+  /** Reused by every segment: each run takes what it wrote. */
+  private readonly sink = new TsvSink(1 << 20);
 
   constructor(
     private readonly init: FileValidatorInit,
@@ -221,9 +250,14 @@ export class SegmentValidator {
     const { place } = h;
     const validator = new RowValidator(this.init.fileType, this.init.loanType, this.binding, { delimiter: this.header.delimiter, references: this.references });
     validator.claimKeys(conflicts);
-    const out = new BatchBuilder(this.init);
-    out.use(validator);
-    const handlers = { onHeader: () => {}, onRow: (row: CsvRow) => out.add(row, validator.validate(row)) };
+    this.sink.reset();
+    const out = new BatchBuilder(this.init, this.sink);
+    out.use(validator, this.header.delimiter);
+    const handlers = {
+      onHeader: () => {},
+      onRow: (row: CsvRow) => out.add(row, validator.validate(row)),
+      onPlainLine: (s: string, start: number, end: number, row: number) => out.plainLine(s, start, end, row),
+    };
     const parser = place.first
       ? new CsvParser(handlers)
       : new CsvParser(handlers, { resume: { delimiter: this.header.delimiter, byteOffset: place.byteOffset, rowOffset: place.rowOffset } });

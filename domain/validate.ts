@@ -113,32 +113,33 @@ export interface RowValidatorOptions {
   references?: { has(loanAccount: string): boolean };
 }
 
-// Field kinds.
-const K_UNUSED = 0;
-const K_PATTERN = 1;
-const K_TEXT = 2;
-const K_CODE = 3;
-const K_INT = 4;
-const K_MONEY = 5;
-const K_PERCENT = 6;
-const K_DATE = 7;
+// Field kinds (exported for the fast path, domain/fast-row.ts).
+export const K_UNUSED = 0;
+export const K_PATTERN = 1;
+export const K_TEXT = 2;
+export const K_CODE = 3;
+export const K_INT = 4;
+export const K_MONEY = 5;
+export const K_PERCENT = 6;
+export const K_DATE = 7;
 
 // Field status within a row.
-const ST_OK = 0; // present and valid
-const ST_MISSING = 1; // optional and missing (or absent from the header)
+export const ST_OK = 0; // present and valid
+export const ST_MISSING = 1; // optional and missing (or absent from the header)
 const ST_ERR = 2;
-const ST_UNUSED = 3;
+export const ST_UNUSED = 3;
 
 /** Money keeps 2 decimals (§3, §5). */
-const MONEY_SCALE = 2;
+export const MONEY_SCALE = 2;
 /** Distinct YYYYMMDD texts remembered by a validator (a few 100 KB at most). */
 const ISO_CACHE_MAX = 20_000;
 /** A written percent has at most 6 fractional digits (§3, §9.8). */
-const PERCENT_MAX_FRAC = 6;
+export const PERCENT_MAX_FRAC = 6;
 /** §5: a percent greater than 1 is a percentage. */
 const ONE = dec('1');
 
-interface Plan {
+/** How one column is checked and normalized, compiled from its ColumnDef. */
+export interface Plan {
   k: number;
   col: ColumnDef;
   name: string;
@@ -161,7 +162,7 @@ interface Plan {
   dmax: string;
 }
 
-interface CrossRule {
+export interface CrossRule {
   k: number;
   o: number;
   gte: boolean;
@@ -169,11 +170,26 @@ interface CrossRule {
   msg: string;
 }
 
-interface RequiredWhen {
+export interface RequiredWhen {
   k: number;
   cond: number;
   codes: Set<string>;
   msg: string;
+}
+
+/** See RowValidator.rules. */
+export interface RowRules {
+  readonly fileType: FileType;
+  readonly plans: readonly Plan[];
+  readonly fieldCount: number;
+  readonly allowComma: boolean;
+  readonly cross: readonly CrossRule[];
+  readonly reqWhen: readonly RequiredWhen[];
+  readonly keyKs: readonly number[];
+  readonly loanK: number;
+  readonly refs: { has(loanAccount: string): boolean } | null;
+  readonly keys: KeyRegistry;
+  readonly counts: { total: number; invalid: number };
 }
 
 const MSG_QUOTING = 'Malformed row: a quote inside an unquoted value, text after a closing quote, or an oversized value.';
@@ -440,6 +456,26 @@ export class RowValidator {
       }
     }
     return { row: rowNo, errors, values: null, loanAccount };
+  }
+
+  /**
+   * The compiled rules and the shared state (key registry, counts) for the fast path of plain valid rows
+   * (domain/fast-row.ts): it must claim keys in the same registry and count rows in the same counts.
+   */
+  rules(): RowRules {
+    return {
+      fileType: this.fileType,
+      plans: this.plans,
+      fieldCount: this.fieldCount,
+      allowComma: this.allowComma,
+      cross: this.cross,
+      reqWhen: this.reqWhen,
+      keyKs: this.keyKs,
+      loanK: this.loanK,
+      refs: this.refs,
+      keys: this.keys,
+      counts: this.counts,
+    };
   }
 
   /** The duplicate key of a row's values, parts joined by KEY_SEP (the form claimKeys takes). */
