@@ -62,15 +62,14 @@ export async function stageUpload(redis: Redis, req: StageRequest): Promise<Stag
       warnings = all.length > MAX_WARNINGS ? [...all.slice(0, MAX_WARNINGS), `… and ${all.length - MAX_WARNINGS} more unknown columns`] : all;
     },
     onRow() {},
-  });
+  }, { countOnly: true }); // rows, record ends and file-level errors as a full parse finds them, without splitting rows
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let chunks = 0;
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const raw = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
+  // One chunk compresses (zlib's thread pool) and goes to Redis while the next one is read and parsed; chunks are
+  // pushed in order. A failure surfaces at the next flush or at the end.
+  let inflight: Promise<void> | null = null;
+  const store = async (raw: Buffer) => {
     const packed = await gzip(raw, { level: 1 });
     if (chunks === 0) {
       await redis.multi().rpush(inc.chunks, packed).expire(inc.chunks, INCOMING_TTL).exec();
@@ -78,6 +77,15 @@ export async function stageUpload(redis: Redis, req: StageRequest): Promise<Stag
       await redis.rpush(inc.chunks, packed);
     }
     chunks++;
+  };
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const raw = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    if (inflight) await inflight;
+    inflight = store(raw);
+    inflight.catch(() => {});
   };
   let bytes = 0;
   try {
@@ -96,6 +104,7 @@ export async function stageUpload(redis: Redis, req: StageRequest): Promise<Stag
     }
     parser.end();
     await flush();
+    await inflight;
     const meta: StagedMeta = {
       loan_type: req.loanType,
       file_type: req.fileType,
@@ -120,6 +129,8 @@ export async function stageUpload(redis: Redis, req: StageRequest): Promise<Stag
       .then(assertExec);
     return meta;
   } catch (err) {
+    // Nothing of this upload may land after its incoming key is removed.
+    await (inflight as Promise<void> | null)?.catch(() => {});
     await redis.del(inc.chunks).catch(() => {});
     if (err instanceof FileLevelError) throw fileErrorToApp(err);
     throw err;

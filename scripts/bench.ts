@@ -67,6 +67,16 @@ function peakRss(pid: number): number {
     return 0; // exited meanwhile
   }
 }
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
 const secs = (a: string | null | undefined, b: string | null | undefined) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : 0);
 
 async function measure(name: string, dir: string, withLoad: boolean): Promise<{ r: Result; load: any[] }> {
@@ -109,6 +119,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
       if (r.status !== 201) throw new Error(`upload ${ft}: ${r.status} ${await r.text()}`);
     }
     const upload = (performance.now() - t0) / 1000;
+    const cpu0 = { worker: cpuSeconds(worker.proc.pid), engine: cpuSeconds(engine?.proc.pid) };
     const start = await fetch(`${child.url}/api/sync/`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ loan_type: 'RETAIL' }) });
     if (start.status !== 202) throw new Error(`sync start: ${start.status} ${await start.text()}`);
     const { sync_id } = (await start.json()) as { sync_id: string };
@@ -121,6 +132,8 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
       await new Promise((r) => setTimeout(r, 250));
     }
     const total = (performance.now() - t0) / 1000;
+    const cpu = { worker: cpuSeconds(worker.proc.pid) - cpu0.worker, engine: engine ? cpuSeconds(engine.proc.pid) - cpu0.engine : null };
+    log(`${name}: CPU during the sync: worker ${cpu.worker.toFixed(1)} s, engine ${cpu.engine === null ? '(in the worker)' : `${cpu.engine.toFixed(1)} s`}`);
     const steps: Record<string, number> = {};
     for (const s of progress.steps ?? []) {
       const key = s.name.startsWith('validate') ? 'validate' : s.name.startsWith('commit') || s.name.startsWith('carry') ? 'commit' : s.name;
