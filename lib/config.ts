@@ -167,7 +167,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
     failedRowsTtlSeconds: e.FAILED_ROWS_TTL_HOURS * 3600,
     stagingTtlSeconds: e.STAGING_TTL_HOURS * 3600,
-    validateThreads: e.VALIDATE_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism())),
+    // One core is left to the activity's own thread and the engine (the embedded one, or a server on the same host):
+    // on 2 cores two validation threads made the sync slower than one (docs/BENCHMARKS.md, round 6).
+    validateThreads: e.VALIDATE_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism() - 1)),
     validateSegmentBytes: e.VALIDATE_SEGMENT_KB * 1024,
     faultFailures: Object.fromEntries(
       (e.FAULT_FAILURES ?? '').split(',').filter(Boolean).map((kv) => {
