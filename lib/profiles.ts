@@ -94,8 +94,12 @@ export async function computeProfile(warehouse: Pick<Warehouse, 'query'>, tenant
                 : [],
             }
           : {}),
-        ...(top ? { top: top.filter((t) => t.item !== '').map((t) => ({ value: t.item, count: Number(t.count) })) } : {}),
+        // Largest count first (topK's own order is its estimate's, so a bar could follow a smaller one), ties by value.
+        ...(top ? { top: top.filter((t) => t.item !== '').map((t) => ({ value: t.item, count: Number(t.count) })).sort(byCountDesc) } : {}),
       };
     }),
   };
 }
+
+const byCountDesc = (a: { value: string; count: number }, b: { value: string; count: number }) =>
+  b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);

@@ -529,6 +529,11 @@ describe('profiling', () => {
     }
     const cur = col(body, 'currency');
     assert.deepEqual(Object.fromEntries(cur.top.map((t: any) => [t.value, t.count])), { TRY: 3, USD: 1, EUR: 1, GBP: 1, CHF: 1, JPY: 1 });
+    assert.deepEqual(
+      cur.top.map((t: any) => t.value),
+      ['TRY', 'CHF', 'EUR', 'GBP', 'JPY', 'USD'],
+      'top values: largest count first, ties by value',
+    );
     assert.equal(cur.distinct, 6);
     assert.equal(col(body, 'bsmv_rate').nulls, 4);
     assert.equal(col(body, 'original_amount').min, '0.01');
