@@ -58,7 +58,7 @@ export const EnvSchema = v.object({
   SYNC_INTERVAL_SECONDS: v.optional(int(5, 86_400), '60'),
   FAILED_ROWS_TTL_HOURS: v.optional(int(1, 24 * 30), '72'),
   STAGING_TTL_HOURS: v.optional(int(1, 24 * 30), '24'),
-  /** Threads that parse and validate one file; default: the cores, at most 4 (the warehouse needs CPU too). */
+  /** Threads that parse and validate one file; default: the cores minus one, 1 to 4 (the engine and the activity need CPU too). */
   VALIDATE_THREADS: v.optional(int(1, 64)),
   /** Bytes of a file per parallel validation segment, in KiB. */
   VALIDATE_SEGMENT_KB: v.optional(int(16, 1 << 20), '2048'),
