@@ -10,7 +10,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FACT_TABLE, FILE_TYPES, STAGING_TABLE, type FileType } from '../domain/columns.ts';
-import type { FixedColumns, Warehouse } from './warehouse.ts';
+import { tsvBytes, type FixedColumns, type TsvBody, type Warehouse } from './warehouse.ts';
 import type { Logger } from './logger.ts';
 
 // In a directory only the owner's user can enter: a socket's own mode is applied only after listen().
@@ -203,11 +203,12 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
     }
   };
   const parseJson = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
-  const once = <T>(route: string, payload: string | Buffer, headers: Record<string, string>, parse: (b: Buffer) => T): Promise<T> =>
+  const once = <T>(route: string, payload: string | TsvBody, headers: Record<string, string>, parse: (b: Buffer) => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const type = typeof payload === 'string' ? 'application/json' : 'text/tab-separated-values';
+      const length = typeof payload === 'string' ? Buffer.byteLength(payload) : tsvBytes(payload);
       const req = http.request(
-        { socketPath, agent, method: 'POST', path: route, headers: { 'content-type': type, 'content-length': Buffer.byteLength(payload), ...headers } },
+        { socketPath, agent, method: 'POST', path: route, headers: { 'content-type': type, 'content-length': length, ...headers } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -231,9 +232,13 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
         const retryable = RETRYABLE.has(err.code ?? '') || /socket hang up/i.test(err.message);
         reject(Object.assign(ownerUnavailable(socketPath, err), { retryable }));
       });
-      req.end(payload);
+      if (typeof payload === 'string' || payload instanceof Uint8Array) req.end(payload);
+      else {
+        for (const part of payload) req.write(part);
+        req.end();
+      }
     });
-  const write = <T>(route: string, payload: string | Buffer, headers: Record<string, string> = {}) => once<T>(route, payload, headers, parseJson<T>);
+  const write = <T>(route: string, payload: string | TsvBody, headers: Record<string, string> = {}) => once<T>(route, payload, headers, parseJson<T>);
   return {
     get client(): never {
       throw new Error('the ClickHouse client is only in the process that owns the embedded warehouse, not in the api role');
@@ -243,7 +248,7 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
     command: opts.writes ? async (sql, params) => void (await write('/command', JSON.stringify({ sql, params }))) : notHere('a warehouse command'),
     insertTsv: opts.writes
       ? async (table, fileType, tsv, fixed) => {
-          if (tsv.length === 0) return;
+          if (tsvBytes(tsv) === 0) return;
           await write('/insert', tsv, { [INSERT_HEADER]: JSON.stringify({ table, fileType, fixed } satisfies InsertMeta) });
         }
       : notHere('a warehouse insert'),

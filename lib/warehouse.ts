@@ -31,6 +31,11 @@ const JSON_SETTINGS = {
  */
 const INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
 
+/** Staged rows: one buffer, or parts to send in order. */
+export type TsvBody = Uint8Array | readonly Uint8Array[];
+export const tsvBytes = (b: TsvBody): number => (b instanceof Uint8Array ? b.byteLength : b.reduce((n, p) => n + p.byteLength, 0));
+const tsvParts = (b: TsvBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
+
 export interface Warehouse {
   readonly client: ClickHouseClient;
   readonly embedded: boolean;
@@ -46,9 +51,10 @@ export interface Warehouse {
   /**
    * Inserts rows already encoded as TabSeparated text (one batch) into a staging or fact table of `fileType`
    * (`table` is a qualified() name): every warehouse column, or with `compactRows` the file's columns and
-   * source_row, the rest from `fixed`.
+   * source_row, the rest from `fixed`. The batch may come in parts (the rows of several validated chunks): they
+   * are sent one after the other, never joined into one buffer.
    */
-  insertTsv(table: string, fileType: FileType, tsv: Buffer, fixed: FixedColumns): Promise<void>;
+  insertTsv(table: string, fileType: FileType, tsv: TsvBody, fixed: FixedColumns): Promise<void>;
   ensureTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -112,10 +118,10 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
       return (await client.query({ query: sql, query_params: params, format: 'TabSeparated' })).text();
     },
     async insertTsv(table, fileType, tsv, fixed) {
-      if (tsv.length === 0) return;
+      if (tsvBytes(tsv) === 0) return;
       if (spool) {
         const file = path.join(spool, `${process.pid}-${++spooled}.tsv`);
-        await fs.promises.writeFile(file, tsv);
+        await fs.promises.writeFile(file, tsvParts(tsv));
         try {
           const cols = compactColumns(fileType);
           const structure = cols.map((c) => `\`${c.name}\` ${c.chType}`).join(', ');
@@ -133,7 +139,7 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
       }
       await client.insert({
         table,
-        values: Readable.from([tsv], { objectMode: false }),
+        values: Readable.from(tsvParts(tsv), { objectMode: false }),
         format: 'TabSeparated',
         clickhouse_settings: INSERT_SETTINGS,
       });

@@ -9,6 +9,7 @@ import { ConfigError, parseConfig } from '../../lib/config.ts';
 import { migrateAllTenants, migratePublic } from '../../lib/migrations.ts';
 import { withTenant } from '../../lib/db.ts';
 import { isAppError } from '../../lib/errors.ts';
+import { assertInsertInParts } from '../helpers/warehouse-parts.ts';
 
 const run = promisify(execFile);
 let p: Platform;
@@ -108,6 +109,10 @@ describe('tenant provisioning and isolation', () => {
     assert.equal(Number(cols[0].n), 35);
     const pcols = await p.warehouse.query<{ n: string }>(`SELECT count() AS n FROM system.columns WHERE database = {db:String} AND table = 'fact_payment'`, { db: `${a}_dw` });
     assert.equal(Number(pcols[0].n), 16);
+  });
+
+  test('an insert sent in parts reaches the warehouse as one batch, parts split inside a row included', async () => {
+    await assertInsertInParts(p.warehouse, a);
   });
 
   test('a query under tenant A’s search path cannot see tenant B’s rows', async () => {

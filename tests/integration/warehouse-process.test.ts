@@ -14,6 +14,7 @@ import { generateInMemory } from '../../domain/generator.ts';
 import { qualified } from '../../lib/warehouse.ts';
 import { ownerSocket } from '../../lib/warehouse-owner.ts';
 import http from 'node:http';
+import { assertInsertInParts } from '../helpers/warehouse-parts.ts';
 
 const embedded = !process.env.CLICKHOUSE_URL;
 
@@ -95,6 +96,10 @@ describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_
       });
     assert.equal(await insert('`system`.`tables`'), 400);
     assert.equal(await insert(`\`${tenantId}_dw\`.\`bak_credit\``), 400, 'not the commit snapshot either');
+  });
+
+  test('an insert sent in parts reaches the engine as one batch, parts split inside a row included', async () => {
+    await assertInsertInParts(p.warehouse, tenantId);
   });
 
   test('the warehouse process answers its health check and serves process metrics', async () => {
