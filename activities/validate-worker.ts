@@ -50,7 +50,7 @@ let failed = false;
 
 const send = (msg: WorkerOut) => {
   const transfer: ArrayBuffer[] = [];
-  const b = 'batch' in msg ? msg.batch.tsv : null;
+  const b = 'batch' in msg ? msg.batch.staged : null;
   if (b && ownsBuffer(b)) transfer.push(b.buffer as ArrayBuffer);
   if (msg.type === 'validated' && msg.keys.kind === 'small' && ownsBuffer(msg.keys.bits)) transfer.push(msg.keys.bits.buffer as ArrayBuffer);
   port.postMessage(msg, transfer);

@@ -100,15 +100,9 @@ export function createValidateActivities(deps: ActivityDeps) {
     const failed = new ChunkedListWriter(deps.redis.staging, keys.failed(tenantId, loanType, fileType, syncId), deps.failedRowsTtlSeconds);
     await failed.reset();
 
-    const init: FileValidatorInit = {
-      fileType,
-      loanType,
-      syncId,
-      loadedAt: new Date().toISOString().replace('T', ' ').replace('Z', ''),
-      references: await loadReferences(input),
-      compactRows: wh.compactRows,
-    };
-    const fixed = { loan_type: loanType, sync_id: syncId, loaded_at: init.loadedAt };
+    const init: FileValidatorInit = { fileType, loanType, references: await loadReferences(input) };
+    // Stamped on every staged row by the INSERT (Warehouse.insertStaged).
+    const fixed = { loan_type: loanType, sync_id: syncId, loaded_at: new Date().toISOString().replace('T', ' ').replace('Z', '') };
 
     // Where the wall time goes (logged at the end): waiting for the threads, for the engine, for Redis/PostgreSQL.
     const t = { start: performance.now(), thread: 0, insert: 0, read: 0, errors: 0, failed: 0 };
@@ -121,9 +115,9 @@ export function createValidateActivities(deps: ActivityDeps) {
       }
     };
 
-    let tsvParts: Uint8Array[] = [];
-    let tsvRows = 0;
-    let tsvBytes = 0;
+    let stagedParts: Uint8Array[] = [];
+    let stagedRows = 0;
+    let stagedBytes = 0;
     let errBatch: ValidationErrorRow[] = [];
     let rowsTotal = 0;
     let rowsInvalid = 0;
@@ -134,15 +128,15 @@ export function createValidateActivities(deps: ActivityDeps) {
     let inflight: Promise<void> | null = null;
     let errInflight: Promise<void> | null = null;
     const flushRows = async () => {
-      if (tsvRows === 0) return;
+      if (stagedRows === 0) return;
       // The parts go out as they are, without a joined copy of the batch: with one insert in flight, the worker
       // holds at most two batches of rows.
-      const body = tsvParts;
-      tsvParts = [];
-      tsvRows = 0;
-      tsvBytes = 0;
+      const body = stagedParts;
+      stagedParts = [];
+      stagedRows = 0;
+      stagedBytes = 0;
       if (inflight) await timed('insert', inflight);
-      const p = wh.insertTsv(stg, fileType, body, fixed);
+      const p = wh.insertStaged(stg, fileType, body, fixed);
       p.catch(() => {});
       inflight = p;
     };
@@ -174,17 +168,17 @@ export function createValidateActivities(deps: ActivityDeps) {
 
     let first = true;
     const handle = async (b: ValidateBatch) => {
-      if (b.tsv) {
-        tsvParts.push(b.tsv);
-        tsvRows += b.tsvRows;
-        tsvBytes += b.tsv.byteLength;
+      if (b.staged) {
+        stagedParts.push(b.staged);
+        stagedRows += b.stagedRows;
+        stagedBytes += b.staged.byteLength;
       }
       for (const e of b.errors) errBatch.push(e);
       if (b.failedLines.length) await timed('failed', failed.writeAll(b.failedLines));
       rowsTotal = b.rowsTotal;
       rowsInvalid = b.rowsInvalid;
       errorCount = b.errorCount;
-      if (tsvRows >= insertRows || tsvBytes >= INSERT_BYTES) await flushRows();
+      if (stagedRows >= insertRows || stagedBytes >= INSERT_BYTES) await flushRows();
       if (errBatch.length >= ERROR_BATCH) await flushErrors();
       if (first) {
         first = false;

@@ -1,11 +1,11 @@
 /**
  * The fast path of row validation: a plain line (no quote, no surrounding white space) whose every field is in its
- * column's common form is checked, normalized and written as a staging row straight from the decoded text to bytes,
- * without splitting it into strings, building a values array or joining it. Any doubt — a field that would be an
- * error, or needs trimming, escaping, a non-ASCII character, a sign — and the line goes to the full validator
- * (domain/validate.ts), which gives every error and every value. So the fast path only ever accepts rows the full
- * validator would accept, with the same normalized text: the differential tests (tests/unit/fast-row.test.ts) run
- * both over the same files.
+ * column's common form is checked, normalized and written as a staged row (RowBinary, domain/staged-rows.ts)
+ * straight from the decoded text to bytes, without splitting it into strings or building a values array. Any
+ * doubt — a field that would be an error, or needs trimming, a non-ASCII character, a sign — and the line goes to
+ * the full validator (domain/validate.ts), which gives every error and every value. So the fast path only ever
+ * accepts rows the full validator would accept, with the same staged bytes: the differential tests
+ * (tests/unit/fast-row.test.ts) run both over the same files.
  *
  * It reads the same compiled rules (RowValidator.rules: columns.ts is still the one source of truth), claims keys in
  * the same registry, and checks CROSS_REFERENCE before it claims, so a line it gives up on is claimed once, by the
@@ -18,80 +18,28 @@
  * measured 5–12 % slower on the S payment file (V8 does not inline them into a function this large). The
  * differential tests keep the two in agreement.
  */
-import type { LoanType } from './columns.ts';
 import * as V from './validate.ts';
 import type { RowRules } from './validate.ts';
 import type { Dec } from './decimal.ts';
 import { KEY_SEP } from './duplicate-keys.ts';
+import { L_DATE32, L_DECIMAL, L_STRING, L_UINT, daysFromCivil, writeUintLE, writeVarUint, type StagedRowEncoder, type StagedSink } from './staged-rows.ts';
 
 // Local copies: a module running under tsx reads an imported binding through a getter on every use.
 const { K_CODE, K_DATE, K_INT, K_MONEY, K_PATTERN, K_PERCENT, K_TEXT, K_UNUSED, MONEY_SCALE, PERCENT_MAX_FRAC, ST_MISSING, ST_OK, ST_UNUSED, upperAscii } = V;
 
-const TAB = 9;
-const LF = 10;
 const DOT = 46;
 const D0 = 48;
-
-/** Staged rows as TabSeparated bytes, in file order: the fast path writes bytes, the full path whole rows. */
-export class TsvSink {
-  buf: Uint8Array;
-  view: Buffer;
-  pos = 0;
-  rows = 0;
-
-  constructor(capacity = 1 << 16) {
-    this.buf = new Uint8Array(capacity);
-    this.view = Buffer.from(this.buf.buffer, 0, capacity);
-  }
-
-  /** Room for `n` more bytes. */
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = new Uint8Array(cap);
-    b.set(this.buf.subarray(0, this.pos));
-    this.buf = b;
-    this.view = Buffer.from(b.buffer, 0, cap);
-  }
-
-  /** One staged row of the full path, its line break included. */
-  writeRow(line: string): void {
-    this.ensure(line.length * 3 + 1);
-    this.pos += this.view.write(line, this.pos, 'utf8');
-    this.buf[this.pos++] = LF;
-    this.rows++;
-  }
-
-  /** Drops what was written since the last take (a run that failed midway). */
-  reset(): void {
-    this.pos = 0;
-    this.rows = 0;
-  }
-
-  /** The rows written since the last take, in a buffer of their own (transferable); null when none. */
-  take(): Uint8Array | null {
-    if (this.rows === 0) return null;
-    const out = this.buf.slice(0, this.pos);
-    this.pos = 0;
-    this.rows = 0;
-    return out;
-  }
-}
+const TWO32 = 4294967296;
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 export interface FastRowInit {
-  loanType: LoanType;
-  syncId: string;
-  loadedAt: string;
-  compactRows?: boolean;
   /** The file's delimiter. */
   delimiter: string;
   /** The parser's longest field (CsvParser maxFieldChars): a longer line is left to the full path. */
   maxLineChars: number;
 }
 
-const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const isPlainAscii = (s: string) => /^[\x20-\x5b\x5d-\x7e]*$/.test(s);
 
 export class FastRowEncoder {
   private readonly n: number;
@@ -99,8 +47,12 @@ export class FastRowEncoder {
   private readonly hi: Int32Array;
   private readonly required: Uint8Array;
   private readonly upper: Uint8Array;
-  /** Bytes written for a missing value: the normalized default, or `\N`. */
+  /** Bytes written for a missing value: the normalized default, or NULL. */
   private readonly missing: Uint8Array[];
+  /** Each column's RowBinary layout (domain/staged-rows.ts): a Nullable flag byte, UInt width, Decimal scale. */
+  private readonly nul: Uint8Array;
+  private readonly width: Int8Array;
+  private readonly scale: Int8Array;
   private readonly min: (Dec | null)[];
   private readonly max: (Dec | null)[];
   private readonly minEx: Uint8Array;
@@ -130,6 +82,8 @@ export class FastRowEncoder {
   private readonly nFs: Int32Array;
   private readonly nFe: Int32Array;
   private readonly dateV: Int32Array;
+  /** K_INT values (key columns). */
+  private readonly intV: Float64Array;
   private readonly codeUp: string[];
   private readonly outS: Int32Array;
   private readonly outE: Int32Array;
@@ -139,13 +93,12 @@ export class FastRowEncoder {
   private prevLen = -1;
   private prevSlot = -1;
 
-  private readonly tail: Uint8Array;
-  private readonly tailAfterRow: Uint8Array;
   private readonly extra: number;
 
   constructor(
     private readonly rules: RowRules,
-    private readonly sink: TsvSink,
+    private readonly sink: StagedSink,
+    encoder: StagedRowEncoder,
     private readonly init: FastRowInit,
   ) {
     const plans = rules.plans;
@@ -163,19 +116,38 @@ export class FastRowEncoder {
     this.dmin = Int32Array.from(plans, (p) => (p.kind === K_DATE ? Number(p.dmin) : 0));
     this.dmax = Int32Array.from(plans, (p) => (p.kind === K_DATE ? Number(p.dmax) : 0));
     let never = false;
-    this.missing = plans.map((p) => {
-      if (p.dflt === null) return ascii('\\N');
-      if (!isPlainAscii(p.dflt)) never = true;
-      return ascii(p.dflt);
-    });
+    const layouts = encoder.layouts;
+    this.nul = Uint8Array.from(layouts, (l) => (l.nullable ? 1 : 0));
+    this.width = Int8Array.from(layouts, (l) => l.width);
+    this.scale = Int8Array.from(layouts, (l) => l.scale);
+    // A column whose layout is not the one its kind is written with here: its rows go to the full path.
+    for (const p of plans) {
+      const l = layouts[p.k];
+      const fits =
+        p.kind === K_UNUSED
+          ? l.nullable
+          : p.kind === K_CODE
+            ? true // labels are written as encoded by StagedRowEncoder (String or UInt)
+            : p.kind === K_PATTERN || p.kind === K_TEXT
+            ? l.kind === L_STRING
+            : p.kind === K_INT
+              ? l.kind === L_UINT
+              : p.kind === K_MONEY
+                ? l.kind === L_DECIMAL && l.width === 8 && l.scale === MONEY_SCALE
+                : p.kind === K_PERCENT
+                  ? l.kind === L_DECIMAL && l.width === 8 && l.scale >= PERCENT_MAX_FRAC + 2
+                  : p.kind === K_DATE && l.kind === L_DATE32;
+      if (!fits || (p.dflt === null && !p.required && !l.nullable)) never = true;
+    }
+    // Keys and the loan are read back from the written bytes (strings) or from intV.
+    for (const k of rules.keyKs) if (![K_PATTERN, K_TEXT, K_INT].includes(plans[k].kind)) never = true;
+    if (rules.loanK >= 0 && plans[rules.loanK].kind !== K_PATTERN && plans[rules.loanK].kind !== K_TEXT) never = true;
+    this.missing = plans.map((p) => (p.dflt === null && !layouts[p.k].nullable ? new Uint8Array(0) : encoder.valueBytes(p.k, p.dflt)));
     this.labels = plans.map(() => []);
     this.labelOf = plans.map((p) => {
       if (!p.codes) return null;
       const m = new Map<string, Uint8Array>();
-      for (const [code, label] of p.codes) {
-        if (!isPlainAscii(label)) never = true;
-        m.set(code, ascii(label));
-      }
+      for (const [code, label] of p.codes) m.set(code, encoder.valueBytes(p.k, label));
       return m;
     });
     this.code1Up = new Array<string>(128).fill('');
@@ -213,17 +185,16 @@ export class FastRowEncoder {
     this.nFs = new Int32Array(n);
     this.nFe = new Int32Array(n);
     this.dateV = new Int32Array(n);
+    this.intV = new Float64Array(n);
     this.codeUp = new Array<string>(n).fill('');
     this.outS = new Int32Array(n);
     this.outE = new Int32Array(n);
-    // System columns after the file's: source_row only (compact rows), or loan_type, sync_id, source_row, loaded_at.
-    this.tail = init.compactRows ? ascii('\t') : ascii(`\t${init.loanType}\t${init.syncId}\t`);
-    this.tailAfterRow = init.compactRows ? ascii('\n') : ascii(`\t${init.loadedAt}\n`);
     let longestLabel = 0;
     for (const ls of this.labels) for (const l of ls) longestLabel = Math.max(longestLabel, l.length);
     for (const m of this.missing) longestLabel = Math.max(longestLabel, m.length);
-    // Bound on what a row's output adds to its input: dates gain 2, money up to 3, codes a label, missing a default.
-    this.extra = n * (longestLabel + 4) + this.tail.length + this.tailAfterRow.length + 16;
+    // Bound on what a row's output adds to its input: per column a Nullable flag, a length prefix or a number of
+    // up to 8 bytes, a code's label or a default; then source_row.
+    this.extra = n * (longestLabel + 16) + 16;
   }
 
   /**
@@ -262,14 +233,10 @@ export class FastRowEncoder {
     const n = this.n;
     const st = this.st;
     for (let k = 0; k < n; k++) {
-      if (k > 0) out[p++] = TAB;
-      this.outS[k] = p;
       const kind = this.kind[k];
       if (kind === K_UNUSED) {
-        out[p++] = 92; // \N
-        out[p++] = 78;
+        out[p++] = 1; // NULL
         st[k] = ST_UNUSED;
-        this.outE[k] = p;
         continue;
       }
       const h = this.hi[k];
@@ -284,12 +251,12 @@ export class FastRowEncoder {
         const m = this.missing[k];
         for (let i = 0; i < m.length; i++) out[p++] = m[i];
         st[k] = ST_MISSING;
-        this.outE[k] = p;
         continue;
       }
       const c0 = s.charCodeAt(x);
       const cz = s.charCodeAt(y - 1);
       if (c0 <= 32 || c0 >= 127 || cz <= 32 || cz >= 127) return false;
+      if (this.nul[k] === 1 && kind !== K_CODE) out[p++] = 0;
       switch (kind) {
         case K_PATTERN: {
           const len = y - x;
@@ -297,25 +264,32 @@ export class FastRowEncoder {
           if (tbl !== null) {
             if (len < this.pmin[k] || len > this.pmax[k]) return false;
           } else if (!this.rules.plans[k].col.pattern!.test(s.slice(x, y))) return false;
+          p = writeVarUint(out, p, len);
+          this.outS[k] = p;
           const up = this.upper[k] === 1;
           for (let i = x; i < y; i++) {
             const c = s.charCodeAt(i);
-            if (tbl !== null ? c >= 128 || tbl[c] === 0 : c < 32 || c > 126 || c === 92) return false;
+            if (tbl !== null ? c >= 128 || tbl[c] === 0 : c < 32 || c > 126) return false;
             out[p++] = up && c >= 97 && c <= 122 ? c - 32 : c;
           }
+          this.outE[k] = p;
           break;
         }
         case K_TEXT: {
           if (y - x > this.maxLen[k]) return false;
+          p = writeVarUint(out, p, y - x);
+          this.outS[k] = p;
           const up = this.upper[k] === 1;
           for (let i = x; i < y; i++) {
             const c = s.charCodeAt(i);
-            if (c < 32 || c > 126 || c === 92) return false;
+            if (c < 32 || c > 126) return false;
             out[p++] = up && c >= 97 && c <= 122 ? c - 32 : c;
           }
+          this.outE[k] = p;
           break;
         }
         case K_CODE: {
+          // The label's bytes carry the Nullable flag and the length prefix.
           let label: Uint8Array | undefined;
           if (y - x === 1) {
             const c = s.charCodeAt(x);
@@ -339,6 +313,7 @@ export class FastRowEncoder {
           }
           let z = x;
           while (z < y && s.charCodeAt(z) === D0) z++;
+          if (y - z > 9) return false;
           this.nIs[k] = z;
           this.nIe[k] = y;
           this.nFs[k] = y;
@@ -346,8 +321,13 @@ export class FastRowEncoder {
           if (!this.inRange(k, s)) return false;
           const allowed = this.allowed[k];
           if (allowed !== null && !allowed.has(z === y ? '0' : s.slice(z, y))) return false;
-          if (z === y) out[p++] = D0;
-          else for (let i = z; i < y; i++) out[p++] = s.charCodeAt(i);
+          let v = 0;
+          for (let i = z; i < y; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+          const w = this.width[k];
+          if (w < 4 && v >= 1 << (8 * w)) return false;
+          if (w === 4 && v >= TWO32) return false;
+          this.intV[k] = v;
+          p = writeUintLE(out, p, v, w);
           break;
         }
         case K_MONEY:
@@ -372,15 +352,26 @@ export class FastRowEncoder {
             }
             if (fsk === y) return false;
           }
-          if (y - fsk > (kind === K_MONEY ? MONEY_SCALE : PERCENT_MAX_FRAC)) return false;
+          const fl = y - fsk;
+          if (fl > (kind === K_MONEY ? MONEY_SCALE : PERCENT_MAX_FRAC)) return false;
           let z = x;
           while (z < ie && s.charCodeAt(z) === D0) z++;
+          if (ie - z + fl > 15) return false; // v below stays exact; larger amounts go to the full path
+
           this.nIs[k] = z;
           this.nIe[k] = ie;
           this.nFs[k] = fsk;
           this.nFe[k] = y;
           if (!this.inRange(k, s)) return false;
-          p = kind === K_MONEY ? writeMoney(out, p, s, z, ie, fsk, y) : writePercent(out, p, s, z, ie, fsk, y);
+          let v = 0;
+          for (let j = z; j < ie; j++) v = v * 10 + (s.charCodeAt(j) - 48);
+          for (let j = fsk; j < y; j++) v = v * 10 + (s.charCodeAt(j) - 48);
+          let exp = this.scale[k] - fl;
+          // A percent greater than 1 is divided by 100 (spec §5; `divPow10` of domain/decimal.ts).
+          if (kind === K_PERCENT && v > POW10[fl]) exp -= 2;
+          const scaled = v * POW10[exp];
+          if (scaled > MAX_EXACT) return false;
+          p = writeUintLE(out, p, scaled, 8);
           break;
         }
         case K_DATE: {
@@ -399,20 +390,17 @@ export class FastRowEncoder {
           const dim = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
           if (day > dim || v < this.dmin[k] || v > this.dmax[k]) return false;
           this.dateV[k] = v;
-          for (let i = x; i < x + 4; i++) out[p++] = s.charCodeAt(i);
-          out[p++] = 45;
-          out[p++] = s.charCodeAt(x + 4);
-          out[p++] = s.charCodeAt(x + 5);
-          out[p++] = 45;
-          out[p++] = s.charCodeAt(x + 6);
-          out[p++] = s.charCodeAt(x + 7);
+          const days = daysFromCivil(yr, mo, day);
+          out[p++] = days & 0xff;
+          out[p++] = (days >> 8) & 0xff;
+          out[p++] = (days >> 16) & 0xff;
+          out[p++] = (days >> 24) & 0xff;
           break;
         }
         default:
           return false;
       }
       st[k] = ST_OK;
-      this.outE[k] = p;
     }
 
     for (let i = 0; i < rules.cross.length; i++) {
@@ -442,25 +430,26 @@ export class FastRowEncoder {
       const lastK = keyKs[keyKs.length - 1];
       let ok: boolean;
       if (rules.keys.small) {
-        let num = 0;
-        for (let i = this.outS[lastK]; i < this.outE[lastK]; i++) num = num * 10 + (out[i] - 48);
+        if (st[lastK] !== ST_OK) return false;
+        const num = this.intV[lastK];
         if (k0 === loanK) {
           if (this.prevSlot < 0) this.prevSlot = rules.keys.slotFor(view.toString('latin1', this.outS[k0], this.outE[k0]));
           ok = rules.keys.claimSlot(this.prevSlot, num);
         } else ok = rules.keys.claimSmall(view.toString('latin1', this.outS[k0], this.outE[k0]), num);
       } else {
-        let key = view.toString('latin1', this.outS[k0], this.outE[k0]);
-        for (let i = 1; i < keyKs.length; i++) key += KEY_SEP + view.toString('latin1', this.outS[keyKs[i]], this.outE[keyKs[i]]);
+        let key = '';
+        for (let i = 0; i < keyKs.length; i++) {
+          const kk = keyKs[i];
+          if (st[kk] !== ST_OK) return false;
+          if (i > 0) key += KEY_SEP;
+          key += this.kind[kk] === K_INT ? String(this.intV[kk]) : view.toString('latin1', this.outS[kk], this.outE[kk]);
+        }
         ok = rules.keys.claimKey(key) !== null;
       }
       if (!ok) return false;
     }
 
-    const tail = this.tail;
-    for (let i = 0; i < tail.length; i++) out[p++] = tail[i];
-    p = writeUint(out, p, row);
-    const after = this.tailAfterRow;
-    for (let i = 0; i < after.length; i++) out[p++] = after[i];
+    p = writeUintLE(out, p, row, 4); // source_row
     sink.pos = p;
     sink.rows++;
     rules.counts.total++;
@@ -545,70 +534,6 @@ function compareToBound(s: string, is: number, ie: number, fs: number, fe: numbe
   return 0;
 }
 
-/** Money with exactly 2 decimals (`toFixed(d, 2)`): `0123.4` → `123.40`. */
-function writeMoney(out: Uint8Array, p: number, s: string, is: number, ie: number, fs: number, fe: number): number {
-  if (is === ie) out[p++] = D0;
-  else for (let i = is; i < ie; i++) out[p++] = s.charCodeAt(i);
-  out[p++] = DOT;
-  const fl = fe - fs;
-  for (let i = 0; i < MONEY_SCALE; i++) out[p++] = i < fl ? s.charCodeAt(fs + i) : D0;
-  return p;
-}
-
-/**
- * A percent in minimal form, divided by 100 when it is greater than 1 (spec §5; `toCanonical` and `divPow10` of
- * domain/decimal.ts): `41.35` → `0.4135`, `150` → `1.5`, `0.185000` → `0.185`, `1` → `1`.
- */
-function writePercent(out: Uint8Array, p: number, s: string, is: number, ie: number, fs: number, fe: number): number {
-  const il = ie - is;
-  let gt1 = il >= 2 || (il === 1 && s.charCodeAt(is) > 49);
-  if (il === 1 && !gt1) for (let i = fs; i < fe && !gt1; i++) if (s.charCodeAt(i) !== D0) gt1 = true;
-  if (!gt1) {
-    if (il === 0) out[p++] = D0;
-    else for (let i = is; i < ie; i++) out[p++] = s.charCodeAt(i);
-    const dot = p;
-    out[p++] = DOT;
-    let last = dot;
-    for (let i = fs; i < fe; i++) {
-      const c = s.charCodeAt(i);
-      out[p++] = c;
-      if (c !== D0) last = p - 1;
-    }
-    return last === dot ? dot : last + 1;
-  }
-  // The point moves two digits left: the integer keeps all but the last two digits. (No closure here: tsx wraps
-  // closures in __name() on every call.)
-  if (il > 2) for (let i = is; i < ie - 2; i++) out[p++] = s.charCodeAt(i);
-  else out[p++] = D0;
-  const dot = p;
-  out[p++] = DOT;
-  let last = dot;
-  const a = il === 1 ? D0 : s.charCodeAt(ie - 2);
-  const b = il === 1 ? s.charCodeAt(is) : s.charCodeAt(ie - 1);
-  out[p++] = a;
-  if (a !== D0) last = p - 1;
-  out[p++] = b;
-  if (b !== D0) last = p - 1;
-  for (let i = fs; i < fe; i++) {
-    const c = s.charCodeAt(i);
-    out[p++] = c;
-    if (c !== D0) last = p - 1;
-  }
-  return last === dot ? dot : last + 1;
-}
-
-function writeUint(out: Uint8Array, p: number, v: number): number {
-  let digits = 1;
-  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
-  const end = p + digits;
-  let q = end;
-  do {
-    out[--q] = 48 + (v % 10);
-    v = Math.floor(v / 10);
-  } while (v > 0);
-  return end;
-}
-
 /**
  * `^[class]{m,n}$` (or `+`, `{n}`) as a table of allowed ASCII characters and length bounds, or null for any other
  * pattern. The table is checked against the RegExp itself for every ASCII character, so a misread class is caught.
@@ -632,9 +557,9 @@ export function simplePattern(re: RegExp): { table: Uint8Array; min: number; max
   if (min < 1) return null;
   for (let c = 0; c < 128; c++) {
     const ok = re.test(String.fromCharCode(c).repeat(min));
-    // Only printable characters other than the backslash may be written unescaped.
     if (ok !== (table[c] === 1)) return null;
-    if (ok && (c < 32 || c > 126 || c === 92)) table[c] = 0;
+    // Only printable ASCII is copied byte for byte; the full path judges the rest.
+    if (ok && (c < 32 || c > 126)) table[c] = 0;
   }
   return { table, min, max };
 }

@@ -1,6 +1,6 @@
 /**
  * The CPU side of validating one staged file, without I/O: bytes in, batches out — valid rows normalized and
- * encoded as TabSeparated staging rows, validation errors, failed rows as JSON lines — plus the counts.
+ * encoded as staged rows (RowBinary, domain/staged-rows.ts), validation errors, failed rows as JSON lines — plus the counts.
  * FileValidator takes a whole file in order; SegmentCutter, SegmentCounter, SegmentValidator and SegmentMerger
  * split the same work over threads with the same result. The validate activity runs them in worker threads
  * (activities/validate-worker.ts) and does the I/O around them; tests run them in-process.
@@ -11,23 +11,19 @@ import { RowValidator, bindHeader, type HeaderBinding, type ValidatedRow } from 
 import { KeyRegistry, type KeySummary } from './duplicate-keys.ts';
 import { SharedKeySetView, buildSharedKeySet, type SharedKeySet } from './key-table.ts';
 import { FileLevelError } from './file-errors.ts';
-import { FastRowEncoder, TsvSink } from './fast-row.ts';
+import { FastRowEncoder } from './fast-row.ts';
+import { StagedRowEncoder, StagedSink } from './staged-rows.ts';
 import { MAX_FIELD_CHARS } from './csv.ts';
 import type { FileValidation } from './sync-types.ts';
 
 export interface FileValidatorInit {
   fileType: FileType;
   loanType: LoanType;
-  syncId: string;
-  /** `YYYY-MM-DD hh:mm:ss.sss` stamped on every staged row. */
-  loadedAt: string;
   /**
    * CROSS_REFERENCE set (spec §6): built once and shared by the threads (SharedKeySet), or as newline-terminated
    * loan account numbers; null = no check.
    */
   references: SharedKeySet | string | null;
-  /** Staged rows end with source_row only; the warehouse adds loan_type, sync_id and loaded_at (Warehouse.compactRows). */
-  compactRows?: boolean;
   /** Plain valid rows take the fast path (domain/fast-row.ts); false = every row through RowValidator. Default true. */
   fastPath?: boolean;
 }
@@ -43,9 +39,9 @@ export interface ErrorRecord {
 }
 
 export interface ValidateBatch {
-  /** Staging rows (TabSeparated, newline-terminated, see compactRows), or null when the chunk completed no valid row. */
-  tsv: Uint8Array | null;
-  tsvRows: number;
+  /** Staged rows (domain/staged-rows.ts), or null when the chunk completed no valid row. */
+  staged: Uint8Array | null;
+  stagedRows: number;
   errors: ErrorRecord[];
   /** Failed rows as JSON lines `{row, fields, errors}` (kept 72 h for the failed-records CSV). */
   failedLines: string[];
@@ -55,7 +51,7 @@ export interface ValidateBatch {
   errorCount: number;
 }
 
-/** Turns validated rows into a batch: staging rows as TSV, errors, failed lines, and the counts of what it took. */
+/** Turns validated rows into a batch: staged rows, errors, failed lines, and the counts of what it took. */
 class BatchBuilder {
   readonly result: FileValidation = { rowsTotal: 0, rowsValid: 0, rowsInvalid: 0, errorsByCode: {}, errorsByField: {} };
   errorCount = 0;
@@ -63,18 +59,19 @@ class BatchBuilder {
   fastRows = 0;
   private errors: ErrorRecord[] = [];
   private failedLines: string[] = [];
-  private escapeColumns: number[] = [];
   private fast: FastRowEncoder | null = null;
+  private readonly encoder: StagedRowEncoder;
 
   constructor(
     private readonly init: FileValidatorInit,
-    private readonly sink: TsvSink,
-  ) {}
+    private readonly sink: StagedSink,
+  ) {
+    this.encoder = new StagedRowEncoder(init.fileType);
+  }
 
   use(validator: RowValidator, delimiter: string): void {
-    this.escapeColumns = validator.escapeColumns;
     if (this.init.fastPath !== false) {
-      this.fast = new FastRowEncoder(validator.rules(), this.sink, { ...this.init, delimiter, maxLineChars: MAX_FIELD_CHARS });
+      this.fast = new FastRowEncoder(validator.rules(), this.sink, this.encoder, { delimiter, maxLineChars: MAX_FIELD_CHARS });
     }
   }
 
@@ -94,18 +91,7 @@ class BatchBuilder {
     result.rowsTotal++;
     if (v.errors.length === 0 && v.values) {
       result.rowsValid++;
-      // The row's values array is ours: encode in place, append the system columns, one native join per row and
-      // one per batch (`a + b + …` would build rope strings that cost as much to flatten as validating).
-      const values = v.values;
-      for (let k = 0; k < values.length; k++) if (values[k] === null) values[k] = '\\N';
-      const esc = this.escapeColumns;
-      for (let i = 0; i < esc.length; i++) {
-        const x = values[esc[i]]!;
-        if (NEEDS_ESCAPE.test(x)) values[esc[i]] = escapeTsv(x);
-      }
-      if (this.init.compactRows) values.push(String(row.row));
-      else values.push(this.init.loanType, this.init.syncId, String(row.row), this.init.loadedAt);
-      this.sink.writeRow((values as string[]).join('\t'));
+      this.encoder.writeRow(this.sink, v.values, row.row);
       return;
     }
     result.rowsInvalid++;
@@ -121,10 +107,10 @@ class BatchBuilder {
 
   /** What was added since the last take; the running totals are this builder's. */
   take(): ValidateBatch {
-    const tsvRows = this.sink.rows;
+    const stagedRows = this.sink.rows;
     const batch: ValidateBatch = {
-      tsv: this.sink.take(),
-      tsvRows,
+      staged: this.sink.take(),
+      stagedRows,
       errors: this.errors,
       failedLines: this.failedLines,
       rowsTotal: this.result.rowsTotal,
@@ -147,7 +133,7 @@ export class FileValidator {
   constructor(init: FileValidatorInit) {
     const { fileType, loanType } = init;
     const references = referenceSet(init.references);
-    const out = (this.out = new BatchBuilder(init, new TsvSink()));
+    const out = (this.out = new BatchBuilder(init, new StagedSink()));
     let validator: RowValidator | null = null;
     this.parser = new CsvParser({
       onHeader: (names, delimiter) => {
@@ -214,7 +200,7 @@ export class SegmentValidator {
   private readonly references: SharedKeySetView | undefined;
   private readonly held = new Map<number, { buf: Uint8Array; place: SegmentPlace }>();
   /** Reused by every segment: each run takes what it wrote. */
-  private readonly sink = new TsvSink(1 << 20);
+  private readonly sink = new StagedSink(1 << 20);
 
   constructor(
     private readonly init: FileValidatorInit,
@@ -379,8 +365,4 @@ function referenceSet(r: SharedKeySet | string | null): SharedKeySetView | undef
   if (r === null) return undefined;
   return new SharedKeySetView(typeof r === 'string' ? buildSharedKeySet(r) : r);
 }
-
-// TabSeparated: NULL is \N; backslash, tab and line breaks are escaped.
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const escapeTsv = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 

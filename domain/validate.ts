@@ -206,12 +206,6 @@ export class RowValidator {
   private readonly refs: { has(loanAccount: string): boolean } | null;
   private readonly keyKs: number[];
 
-  /**
-   * Columns whose normalized text may hold a TSV special character (`\\`, TAB, line breaks): free text and
-   * pattern-checked strings. Numbers, dates and codes never do, so encoders skip checking them.
-   */
-  readonly escapeColumns: number[];
-
   // Duplicate detection (§6, §9.12).
   private readonly keys: KeyRegistry;
 
@@ -285,7 +279,6 @@ export class RowValidator {
         });
       }
     }
-    this.escapeColumns = this.plans.filter((p) => p.kind === K_TEXT || p.kind === K_PATTERN).map((p) => p.k);
     this.loanK = index('loan_account_number');
     this.refs = fileType === 'payment_plan' && opts.references ? opts.references : null;
 

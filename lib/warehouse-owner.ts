@@ -10,7 +10,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FACT_TABLE, FILE_TYPES, STAGING_TABLE, type FileType } from '../domain/columns.ts';
-import { tsvBytes, type FixedColumns, type TsvBody, type Warehouse } from './warehouse.ts';
+import { stagedBytes, type FixedColumns, type StagedBody, type Warehouse } from './warehouse.ts';
 import type { Logger } from './logger.ts';
 
 // In a directory only the owner's user can enter: a socket's own mode is applied only after listen().
@@ -27,7 +27,7 @@ interface RemoteError {
   type?: string;
 }
 
-/** What an insert carries besides its TSV body (in a header, so the body is the rows as they are). */
+/** What an insert carries besides its body of staged rows (in a header, so the body is the rows as they are). */
 interface InsertMeta {
   table: string;
   fileType: FileType;
@@ -35,7 +35,7 @@ interface InsertMeta {
 }
 
 const MAX_REQUEST_BYTES = 1 << 20;
-/** An insert batch is at most 32 MiB of TSV plus one row (activities/validate.ts). */
+/** An insert batch is at most 32 MiB of staged rows plus one row (activities/validate.ts). */
 const MAX_INSERT_BYTES = 256 << 20;
 const INSERT_HEADER = 'x-findata-insert';
 
@@ -100,7 +100,7 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
         const meta = parseInsertMeta(req.headers[INSERT_HEADER]);
         if (!meta) return reply(400, { message: `an insert needs a valid ${INSERT_HEADER} header (a tenant's staging or fact table, a file type)` } satisfies RemoteError);
         const body = await readBody(req, MAX_INSERT_BYTES);
-        await serial(() => wh.insertTsv(meta.table, meta.fileType, body, meta.fixed));
+        await serial(() => wh.insertStaged(meta.table, meta.fileType, body, meta.fixed));
         return reply(200, {});
       }
       if (req.method === 'POST' && req.url === '/ensure-tenant') {
@@ -203,10 +203,10 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
     }
   };
   const parseJson = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
-  const once = <T>(route: string, payload: string | TsvBody, headers: Record<string, string>, parse: (b: Buffer) => T): Promise<T> =>
+  const once = <T>(route: string, payload: string | StagedBody, headers: Record<string, string>, parse: (b: Buffer) => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const type = typeof payload === 'string' ? 'application/json' : 'text/tab-separated-values';
-      const length = typeof payload === 'string' ? Buffer.byteLength(payload) : tsvBytes(payload);
+      const length = typeof payload === 'string' ? Buffer.byteLength(payload) : stagedBytes(payload);
       const req = http.request(
         { socketPath, agent, method: 'POST', path: route, headers: { 'content-type': type, 'content-length': length, ...headers } },
         (res) => {
@@ -238,18 +238,17 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
         req.end();
       }
     });
-  const write = <T>(route: string, payload: string | TsvBody, headers: Record<string, string> = {}) => once<T>(route, payload, headers, parseJson<T>);
+  const write = <T>(route: string, payload: string | StagedBody, headers: Record<string, string> = {}) => once<T>(route, payload, headers, parseJson<T>);
   return {
     get client(): never {
       throw new Error('the ClickHouse client is only in the process that owns the embedded warehouse, not in the api role');
     },
     embedded: true,
-    compactRows: true,
     command: opts.writes ? async (sql, params) => void (await write('/command', JSON.stringify({ sql, params }))) : notHere('a warehouse command'),
-    insertTsv: opts.writes
-      ? async (table, fileType, tsv, fixed) => {
-          if (tsvBytes(tsv) === 0) return;
-          await write('/insert', tsv, { [INSERT_HEADER]: JSON.stringify({ table, fileType, fixed } satisfies InsertMeta) });
+    insertStaged: opts.writes
+      ? async (table, fileType, staged, fixed) => {
+          if (stagedBytes(staged) === 0) return;
+          await write('/insert', staged, { [INSERT_HEADER]: JSON.stringify({ table, fileType, fixed } satisfies InsertMeta) });
         }
       : notHere('a warehouse insert'),
     query: <T>(sql: string, params?: Record<string, unknown>) => call<T[]>('/query', { sql, params }),

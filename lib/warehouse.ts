@@ -8,7 +8,8 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { Readable } from 'node:stream';
 import fs from 'node:fs';
 import path from 'node:path';
-import { COLUMNS, FACT_TABLE, FILE_TYPES, STAGING_TABLE, SYSTEM_COLUMNS, isNullable, type FileType } from '../domain/columns.ts';
+import { COLUMNS, FACT_TABLE, FILE_TYPES, STAGING_TABLE, SYSTEM_COLUMNS, type FileType } from '../domain/columns.ts';
+import { stagedColumns, storedChType } from '../domain/staged-rows.ts';
 import { chDatabase } from '../domain/tenant-id.ts';
 
 export interface WarehouseConfig {
@@ -32,9 +33,9 @@ const JSON_SETTINGS = {
 const INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
 
 /** Staged rows: one buffer, or parts to send in order. */
-export type TsvBody = Uint8Array | readonly Uint8Array[];
-export const tsvBytes = (b: TsvBody): number => (b instanceof Uint8Array ? b.byteLength : b.reduce((n, p) => n + p.byteLength, 0));
-const tsvParts = (b: TsvBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
+export type StagedBody = Uint8Array | readonly Uint8Array[];
+export const stagedBytes = (b: StagedBody): number => (b instanceof Uint8Array ? b.byteLength : b.reduce((n, p) => n + p.byteLength, 0));
+const stagedParts = (b: StagedBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
 
 export interface Warehouse {
   readonly client: ClickHouseClient;
@@ -44,17 +45,12 @@ export interface Warehouse {
   /** A result as TabSeparated text: for long single-column lists, which JSON would make several times larger. */
   queryText(sql: string, params?: Record<string, unknown>): Promise<string>;
   /**
-   * The embedded engine takes staged rows without the per-sync system columns (loan_type, sync_id, loaded_at):
-   * `insertTsv` adds them in the INSERT, which halves the bytes it parses. A remote server gets whole rows.
+   * Inserts staged rows (RowBinary of the file's columns and source_row, domain/staged-rows.ts; one batch) into a
+   * staging or fact table of `fileType` (`table` is a qualified() name); loan_type, sync_id and loaded_at come
+   * from `fixed`. The batch may come in parts (the rows of several validated chunks): they are sent one after the
+   * other, never joined into one buffer.
    */
-  readonly compactRows: boolean;
-  /**
-   * Inserts rows already encoded as TabSeparated text (one batch) into a staging or fact table of `fileType`
-   * (`table` is a qualified() name): every warehouse column, or with `compactRows` the file's columns and
-   * source_row, the rest from `fixed`. The batch may come in parts (the rows of several validated chunks): they
-   * are sent one after the other, never joined into one buffer.
-   */
-  insertTsv(table: string, fileType: FileType, tsv: TsvBody, fixed: FixedColumns): Promise<void>;
+  insertStaged(table: string, fileType: FileType, staged: StagedBody, fixed: FixedColumns): Promise<void>;
   ensureTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,11 +63,13 @@ export interface FixedColumns {
   loaded_at: string;
 }
 
-/** Columns of a compact staged row (Warehouse.compactRows): the file's columns, then source_row. */
-export function compactColumns(ft: FileType): { name: string; chType: string }[] {
-  return warehouseColumns(ft).filter((c) => !FIXED_COLUMNS.includes(c.name));
+/** `INSERT INTO table (…) SELECT <staged columns>, <fixed columns> FROM <source>` for staged rows of `ft`. */
+function insertSelect(table: string, ft: FileType, source: (structure: string) => string): string {
+  const cols = stagedColumns(ft);
+  const structure = sqlString(cols.map((c) => `\`${c.name}\` ${c.chType}`).join(', '));
+  const names = [...cols.map((c) => c.name), 'loan_type', 'sync_id', 'loaded_at'].map((n) => `\`${n}\``).join(', ');
+  return `INSERT INTO ${table} (${names}) SELECT *, {lt:String}, {sid:UUID}, {at:DateTime64(3, 'UTC')} FROM ${source(structure)}`;
 }
-const FIXED_COLUMNS: readonly string[] = ['loan_type', 'sync_id', 'loaded_at'];
 const sqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
@@ -106,7 +104,6 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
   const wh: Warehouse = {
     client,
     embedded,
-    compactRows: embedded,
     async command(sql, params) {
       await client.command({ query: sql, query_params: params });
     },
@@ -117,19 +114,17 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
     async queryText(sql, params) {
       return (await client.query({ query: sql, query_params: params, format: 'TabSeparated' })).text();
     },
-    async insertTsv(table, fileType, tsv, fixed) {
-      if (tsvBytes(tsv) === 0) return;
+    async insertStaged(table, fileType, staged, fixed) {
+      if (stagedBytes(staged) === 0) return;
+      const params = { lt: fixed.loan_type, sid: fixed.sync_id, at: fixed.loaded_at };
       if (spool) {
-        const file = path.join(spool, `${process.pid}-${++spooled}.tsv`);
-        await fs.promises.writeFile(file, tsvParts(tsv));
+        const file = path.join(spool, `${process.pid}-${++spooled}.bin`);
+        await fs.promises.writeFile(file, stagedParts(staged));
         try {
-          const cols = compactColumns(fileType);
-          const structure = cols.map((c) => `\`${c.name}\` ${c.chType}`).join(', ');
-          const names = [...cols.map((c) => c.name), ...FIXED_COLUMNS].map((n) => `\`${n}\``).join(', ');
           // The path is ours, but DATA_DIR is free text: quoted as a SQL string literal, like the structure.
           await client.command({
-            query: `INSERT INTO ${table} (${names}) SELECT *, {lt:String}, {sid:UUID}, {at:DateTime64(3, 'UTC')} FROM file(${sqlString(file)}, 'TabSeparated', ${sqlString(structure)})`,
-            query_params: { lt: fixed.loan_type, sid: fixed.sync_id, at: fixed.loaded_at },
+            query: insertSelect(table, fileType, (structure) => `file(${sqlString(file)}, 'RowBinary', ${structure})`),
+            query_params: params,
             clickhouse_settings: INSERT_SETTINGS,
           });
         } finally {
@@ -137,12 +132,14 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
         }
         return;
       }
-      await client.insert({
-        table,
-        values: Readable.from(tsvParts(tsv), { objectMode: false }),
-        format: 'TabSeparated',
+      // A server reads the body through input(): the same statement, the rows streamed as the request body.
+      const rs = await client.exec({
+        query: `${insertSelect(table, fileType, (structure) => `input(${structure})`)} FORMAT RowBinary`,
+        query_params: params,
+        values: Readable.from(stagedParts(staged), { objectMode: false }),
         clickhouse_settings: INSERT_SETTINGS,
       });
+      rs.stream.destroy();
     },
     async ensureTenant(tenantId) {
       if (ensured.has(tenantId)) return;
@@ -161,7 +158,7 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
 /** Column list of a warehouse table in storage order: the file's columns, then the system columns (spec §4). */
 export function warehouseColumns(ft: FileType): { name: string; chType: string }[] {
   return [
-    ...COLUMNS[ft].map((c) => ({ name: c.name, chType: isNullable(c) ? nullable(c.chType) : c.chType })),
+    ...COLUMNS[ft].map((c) => ({ name: c.name, chType: storedChType(c) })),
     ...SYSTEM_COLUMNS.map((c) => ({ name: c.name, chType: c.chType })),
   ];
 }
@@ -169,11 +166,6 @@ export function warehouseColumns(ft: FileType): { name: string; chType: string }
 /** Snapshot of the fact partitions taken by a commit, so a commit that fails half-way can be rolled back. */
 export const BACKUP_TABLE: Record<FileType, string> = { credit: 'bak_credit', payment_plan: 'bak_payment' };
 
-/** ClickHouse wants LowCardinality outside Nullable. */
-const nullable = (t: string) => {
-  const lc = /^LowCardinality\((.*)\)$/.exec(t);
-  return lc ? `LowCardinality(Nullable(${lc[1]}))` : `Nullable(${t})`;
-};
 
 const ORDER_BY: Record<FileType, string> = {
   credit: '(loan_account_number)',

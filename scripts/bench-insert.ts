@@ -18,14 +18,14 @@ if (!fs.existsSync(file)) throw new Error(`${file} not found: run \`npm run benc
 const body = fs.readFileSync(file);
 const ft = fileType as FileType;
 const fixed = { loan_type: 'RETAIL' as const, sync_id: '6f1c2a4e-0b7d-4c1e-9a55-3f0e2d9b8c71', loaded_at: '2026-01-01 00:00:00.000' };
-const v = new FileValidator({ fileType: ft, loanType: 'RETAIL', syncId: fixed.sync_id, loadedAt: fixed.loaded_at, references: null, compactRows: true });
+const v = new FileValidator({ fileType: ft, loanType: 'RETAIL', references: null });
 
 // Batches as the activity flushes them: about rowsPerInsert rows each.
 const batches: Buffer[] = [];
 let acc: Uint8Array[] = [];
 let rows = 0;
-const add = (tsv: Uint8Array | null, n: number) => {
-  if (tsv) acc.push(tsv);
+const add = (staged: Uint8Array | null, n: number) => {
+  if (staged) acc.push(staged);
   rows += n;
   if (rows >= Number(rowsArg)) {
     batches.push(Buffer.concat(acc));
@@ -35,10 +35,10 @@ const add = (tsv: Uint8Array | null, n: number) => {
 };
 for (let o = 0; o < body.length; o += 1 << 20) {
   const b = v.push(body.subarray(o, o + (1 << 20)));
-  add(b.tsv, b.tsvRows);
+  add(b.staged, b.stagedRows);
 }
 const last = v.end();
-add(last.tsv, last.tsvRows);
+add(last.staged, last.stagedRows);
 if (acc.length) batches.push(Buffer.concat(acc));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'findata-bench-insert-'));
@@ -58,7 +58,7 @@ try {
   };
   const mb = (batches.reduce((n, b) => n + b.length, 0) / 1e6).toFixed(0);
   await step(`${dataset}/${fileType}: ${batches.length} inserts, ${mb} MB of staged rows`, async () => {
-    for (const b of batches) await wh.insertTsv(stg, ft, b, fixed);
+    for (const b of batches) await wh.insertStaged(stg, ft, b, fixed);
   });
   await step('REPLACE PARTITION', () => wh.command(`ALTER TABLE ${fact} REPLACE PARTITION 'RETAIL' FROM ${stg}`));
   await step('the next 10 s (background merges of the fact table)', () => new Promise((r) => setTimeout(r, 10_000)));

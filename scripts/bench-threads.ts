@@ -17,10 +17,7 @@ const body = fs.readFileSync(file);
 const init: FileValidatorInit = {
   fileType: fileType as FileType,
   loanType: 'RETAIL',
-  syncId: '6f1c2a4e-0b7d-4c1e-9a55-3f0e2d9b8c71',
-  loadedAt: '2026-01-01 00:00:00.000',
   references: null,
-  compactRows: true,
 };
 
 for (const threads of [1, Number(threadsArg)]) {
@@ -37,7 +34,7 @@ for (const threads of [1, Number(threadsArg)]) {
   let valid = 0;
   let errors = 0;
   for (let r = await batches.next(); !r.done; r = await batches.next()) {
-    valid += r.value.tsvRows;
+    valid += r.value.stagedRows;
     errors += r.value.errors.length;
   }
   const wall = (performance.now() - t0) / 1000;

@@ -8,10 +8,13 @@
  *   node --import tsx tests/helpers/chdb-http-server.ts <port> <data-dir>
  *
  * Protocol subset (what findata needs, not a general server): GET /ping; POST / with the SQL in the body, or (inserts) the statement in `query=` and
- * the data in the body; `param_*` query parameters; other URL parameters are settings; errors as status 500
+ * the data in the body (text, or any bytes for `… FROM input(structure) FORMAT <format>`, which chdb's connection
+ * cannot take as values: they are read from a file instead); `param_*` query parameters; other URL parameters are settings; errors as status 500
  * with ClickHouse's `Code: N. DB::Exception: …` body and the X-ClickHouse-Exception-Code header.
  */
 import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { createChdbConnection } from 'chdb/connection';
@@ -24,6 +27,7 @@ if (!portArg || !dataDir) {
 const conn = createChdbConnection({ path: dataDir }) as any;
 
 /** URL parameters that are request metadata rather than settings. */
+let inputs = 0;
 const META = new Set(['query', 'query_id', 'database', 'session_id', 'role', 'user', 'password']);
 
 /**
@@ -57,8 +61,16 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     else if (!META.has(k)) settings[k] = /^-?\d+$/.test(v) ? Number(v) : v;
   }
   const inUrl = url.searchParams.get('query');
-  const query = inUrl ?? body.toString('utf8');
-  const values = inUrl !== null && body.length > 0 ? Readable.from([body]) : undefined;
+  let query = inUrl ?? body.toString('utf8');
+  let values = inUrl !== null && body.length > 0 ? Readable.from([body]) : undefined;
+  let spooled: string | null = null;
+  const input = inUrl !== null ? /\binput\(('(?:[^'\\]|\\.)*')\)\s+FORMAT\s+(\w+)\s*$/s.exec(inUrl) : null;
+  if (input) {
+    spooled = path.join(path.resolve(dataDir), '..', `input-${process.pid}-${++inputs}.bin`);
+    fs.writeFileSync(spooled, body);
+    query = `${inUrl!.slice(0, input.index)}file('${spooled}', '${input[2]}', ${input[1]})`;
+    values = undefined;
+  }
   const gzip = settings.enable_http_compression === 1 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
   delete settings.enable_http_compression;
   try {
@@ -74,6 +86,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     const code = e.code ?? '1001';
     const text = `Code: ${code}. DB::Exception: ${e.message ?? String(err)}. (${e.type ?? 'STD_EXCEPTION'})\n`;
     res.writeHead(500, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': code }).end(text);
+  } finally {
+    if (spooled) fs.rmSync(spooled, { force: true });
   }
 }
 

@@ -12,7 +12,9 @@ import type { Platform } from '../../server/platform.ts';
 import { generateInMemory } from '../../domain/generator.ts';
 import { CsvParser } from '../../domain/csv.ts';
 import { FileValidator, type ValidateBatch } from '../../domain/file-validator.ts';
-import { warehouseColumns, qualified } from '../../lib/warehouse.ts';
+import { qualified } from '../../lib/warehouse.ts';
+import { stagedColumns } from '../../domain/staged-rows.ts';
+import { stagedLines } from '../helpers/staged-rows.ts';
 import { storedErrorValue } from '../../lib/sync-logs.ts';
 
 let p: Platform;
@@ -33,14 +35,10 @@ after(async () => {
 
 /** The one-thread, in-order truth for a file: what the warehouse, the error table and the counts must hold. */
 function inOrder(fileType: 'credit' | 'payment_plan', body: string, references: string | null) {
-  const v = new FileValidator({ fileType, loanType: 'RETAIL', syncId: 'x', loadedAt: '2026-01-01 00:00:00.000', references });
+  const v = new FileValidator({ fileType, loanType: 'RETAIL', references });
   const batches: ValidateBatch[] = [v.push(Buffer.from(body)), v.end()];
-  const cols = warehouseColumns(fileType).map((c) => c.name);
-  const lines = Buffer.concat(batches.flatMap((b) => (b.tsv ? [b.tsv] : [])))
-    .toString('utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split('\t'));
+  const cols = stagedColumns(fileType).map((c) => c.name);
+  const lines = stagedLines(fileType, batches.map((b) => b.staged)).map((l) => l.split('\t'));
   return {
     result: v.result,
     sourceRows: lines.map((f) => Number(f[cols.indexOf('source_row')])),

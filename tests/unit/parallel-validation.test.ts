@@ -22,13 +22,12 @@ import { generateInMemory } from '../../domain/generator.ts';
 const init = (fileType: FileType, references: string | null = null): FileValidatorInit => ({
   fileType,
   loanType: 'RETAIL',
-  syncId: '6f1c2a4e-0b7d-4c1e-9a55-3f0e2d9b8c71',
-  loadedAt: '2026-11-30 12:00:00.000',
   references,
 });
 
 interface Outcome {
-  tsv: string;
+  /** The staged bytes, base64. */
+  staged: string;
   errors: ValidateBatch['errors'];
   failed: string[];
   result: unknown;
@@ -36,7 +35,7 @@ interface Outcome {
 
 function collect(batches: ValidateBatch[], result: unknown): Outcome {
   return {
-    tsv: Buffer.concat(batches.flatMap((b) => (b.tsv ? [b.tsv] : []))).toString('utf8'),
+    staged: Buffer.concat(batches.flatMap((b) => (b.staged ? [b.staged] : []))).toString('base64'),
     errors: batches.flatMap((b) => b.errors),
     failed: batches.flatMap((b) => b.failedLines),
     result,
@@ -96,7 +95,7 @@ function assertSame(p: Outcome, s: Outcome, what: string) {
   assert.deepEqual(p.result, s.result, `${what}: counts`);
   assert.deepEqual(p.errors, s.errors, `${what}: errors, in order, with file row numbers`);
   assert.deepEqual(p.failed, s.failed, `${what}: failed rows`);
-  assert.equal(p.tsv, s.tsv, `${what}: staged rows`);
+  assert.equal(p.staged, s.staged, `${what}: staged rows`);
 }
 
 /** A payment file whose tail repeats early rows: duplicates far from their first occurrence, in other segments. */
