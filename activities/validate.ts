@@ -46,9 +46,13 @@ export interface ValidateInput {
 }
 
 const ERROR_BATCH = 5_000;
-/** Rows and bytes per insert: large inserts make few parts (cheaper for the engine), bytes bound memory. */
+/**
+ * Rows and bytes per insert: large inserts make few parts (cheaper for the engine), bytes bound memory (two
+ * batches at most: one in flight, one filling). 16 MiB rather than 32: M files with errors peaked 16 MB lower in
+ * the worker, at the same sync time.
+ */
 const DEFAULT_INSERT_ROWS = 400_000;
-const INSERT_BYTES = 32 << 20;
+const INSERT_BYTES = 16 << 20;
 const DEFAULT_SEGMENT_BYTES = 2 << 20;
 const PROGRESS_EVERY_MS = 2_000;
 

@@ -35,7 +35,7 @@ interface InsertMeta {
 }
 
 const MAX_REQUEST_BYTES = 1 << 20;
-/** An insert batch is at most 32 MiB of staged rows plus one row (activities/validate.ts). */
+/** An insert batch is at most 16 MiB of staged rows plus one chunk's rows (INSERT_BYTES, activities/validate.ts). */
 const MAX_INSERT_BYTES = 256 << 20;
 const INSERT_HEADER = 'x-findata-insert';
 
