@@ -56,6 +56,10 @@ export class FastRowEncoder {
   private readonly min: (Dec | null)[];
   private readonly max: (Dec | null)[];
   private readonly minEx: Uint8Array;
+  /** 1 when every non-negative value meets the column's minimum (none, below zero, or an inclusive zero). */
+  private readonly minFree: Uint8Array;
+  /** Integer digits of the maximum (-1: none or negative): a value with fewer is below it, no comparison needed. */
+  private readonly maxIntLen: Int32Array;
   private readonly allowed: (Set<string> | null)[];
   private readonly codes: (Map<string, string> | null)[];
   /** One-character codes: label index by char code (either case), -1 none. */
@@ -110,6 +114,8 @@ export class FastRowEncoder {
     this.min = plans.map((p) => p.min);
     this.max = plans.map((p) => p.max);
     this.minEx = Uint8Array.from(plans, (p) => (p.minEx ? 1 : 0));
+    this.minFree = Uint8Array.from(plans, (p) => (p.min === null || p.min.neg || (!p.minEx && p.min.int === '' && /^0*$/.test(p.min.frac)) ? 1 : 0));
+    this.maxIntLen = Int32Array.from(plans, (p) => (p.max === null || p.max.neg ? -1 : p.max.int.length));
     this.allowed = plans.map((p) => p.allowed);
     this.codes = plans.map((p) => p.codes);
     this.maxLen = Int32Array.from(plans, (p) => p.col.maxLength ?? 0);
@@ -307,9 +313,11 @@ export class FastRowEncoder {
           break;
         }
         case K_INT: {
+          let v = 0;
           for (let i = x; i < y; i++) {
             const c = s.charCodeAt(i);
             if (c < 48 || c > 57) return false;
+            v = v * 10 + (c - 48);
           }
           let z = x;
           while (z < y && s.charCodeAt(z) === D0) z++;
@@ -321,8 +329,6 @@ export class FastRowEncoder {
           if (!this.inRange(k, s)) return false;
           const allowed = this.allowed[k];
           if (allowed !== null && !allowed.has(z === y ? '0' : s.slice(z, y))) return false;
-          let v = 0;
-          for (let i = z; i < y; i++) v = v * 10 + (s.charCodeAt(i) - 48);
           const w = this.width[k];
           if (w < 4 && v >= 1 << (8 * w)) return false;
           if (w === 4 && v >= TWO32) return false;
@@ -332,10 +338,13 @@ export class FastRowEncoder {
         }
         case K_MONEY:
         case K_PERCENT: {
+          // The digits as one integer v (exact while there are at most 15 of them, checked below).
+          let v = 0;
           let i = x;
           while (i < y) {
             const c = s.charCodeAt(i);
             if (c < 48 || c > 57) break;
+            v = v * 10 + (c - 48);
             i++;
           }
           if (i === x) return false; // a sign, or no digit first
@@ -348,6 +357,7 @@ export class FastRowEncoder {
             while (i < y) {
               const d = s.charCodeAt(i);
               if (d < 48 || d > 57) return false;
+              v = v * 10 + (d - 48);
               i++;
             }
             if (fsk === y) return false;
@@ -363,9 +373,6 @@ export class FastRowEncoder {
           this.nFs[k] = fsk;
           this.nFe[k] = y;
           if (!this.inRange(k, s)) return false;
-          let v = 0;
-          for (let j = z; j < ie; j++) v = v * 10 + (s.charCodeAt(j) - 48);
-          for (let j = fsk; j < y; j++) v = v * 10 + (s.charCodeAt(j) - 48);
           let exp = this.scale[k] - fl;
           // A percent greater than 1 is divided by 100 (spec §5; `divPow10` of domain/decimal.ts).
           if (kind === K_PERCENT && v > POW10[fl]) exp -= 2;
@@ -477,11 +484,11 @@ export class FastRowEncoder {
 
   /** The scanned value of column k within its bounds (the value is never negative here). */
   private inRange(k: number, s: string): boolean {
-    const mn = this.min[k];
-    if (mn !== null) {
-      const c = compareToBound(s, this.nIs[k], this.nIe[k], this.nFs[k], this.nFe[k], mn);
+    if (this.minFree[k] === 0) {
+      const c = compareToBound(s, this.nIs[k], this.nIe[k], this.nFs[k], this.nFe[k], this.min[k]!);
       if (this.minEx[k] === 1 ? c <= 0 : c < 0) return false;
     }
+    if (this.nIe[k] - this.nIs[k] < this.maxIntLen[k]) return true;
     const mx = this.max[k];
     return mx === null || compareToBound(s, this.nIs[k], this.nIe[k], this.nFs[k], this.nFe[k], mx) <= 0;
   }

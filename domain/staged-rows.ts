@@ -122,8 +122,9 @@ export function writeVarUint(out: Uint8Array, p: number, v: number): number {
 /** A non-negative integer below 2^53 as little-endian bytes of `width`. */
 export function writeUintLE(out: Uint8Array, p: number, v: number, width: number): number {
   if (width === 8) {
-    const lo = v % TWO32;
-    const hi = (v - lo) / TWO32;
+    // ToUint32 is v modulo 2^32 for any integer below 2^53, and cheaper than a floating-point remainder.
+    const lo = v >>> 0;
+    const hi = v < TWO32 ? 0 : (v - lo) / TWO32;
     out[p] = lo & 0xff;
     out[p + 1] = (lo >>> 8) & 0xff;
     out[p + 2] = (lo >>> 16) & 0xff;
