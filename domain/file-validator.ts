@@ -7,7 +7,7 @@
  */
 import type { FileType, LoanType, ErrorCode } from './columns.ts';
 import { CsvParser, type CsvRow } from './csv.ts';
-import { RowValidator, bindHeader, type HeaderBinding, type ValidatedRow } from './validate.ts';
+import { RowValidator, bindHeader, type HeaderBinding, type RowError, type ValidatedRow } from './validate.ts';
 import { KeyRegistry, type KeySummary } from './duplicate-keys.ts';
 import { SharedKeySetView, buildSharedKeySet, type SharedKeySet } from './key-table.ts';
 import { FileLevelError } from './file-errors.ts';
@@ -77,32 +77,39 @@ class BatchBuilder {
 
   /** CsvHandlers.onPlainLine: the fast path, when it takes the line. */
   plainLine(s: string, start: number, end: number, row: number): boolean {
-    if (this.fast === null || !this.fast.tryRow(s, start, end, row)) return false;
-    this.result.rowsTotal++;
-    this.result.rowsValid++;
+    const fast = this.fast;
+    if (fast === null || !fast.tryRow(s, start, end, row)) return false;
     this.fastRows++;
+    this.result.rowsTotal++;
+    if (fast.invalid === null) this.result.rowsValid++;
+    else this.invalidRow(row, fast.invalid.fields, [fast.invalid.error]);
     return true;
   }
 
   /** `row.row` and the rows in `v` are the file's row numbers. */
   add(row: CsvRow, v: ValidatedRow): void {
     const result = this.result;
-    const fileType = this.init.fileType;
     result.rowsTotal++;
     if (v.errors.length === 0 && v.values) {
       result.rowsValid++;
       this.encoder.writeRow(this.sink, v.values, row.row);
       return;
     }
+    this.invalidRow(row.row, row.fields, v.errors);
+  }
+
+  private invalidRow(row: number, fields: string[], errors: readonly RowError[]): void {
+    const result = this.result;
+    const fileType = this.init.fileType;
     result.rowsInvalid++;
-    for (const e of v.errors) {
+    for (const e of errors) {
       result.errorsByCode[e.code] = (result.errorsByCode[e.code] ?? 0) + 1;
       const f = `${fileType}.${e.field}`;
       result.errorsByField[f] = (result.errorsByField[f] ?? 0) + 1;
       this.errors.push({ file_type: fileType, row: e.row, field: e.field, code: e.code, message: e.message, value: e.value });
     }
-    this.errorCount += v.errors.length;
-    this.failedLines.push(JSON.stringify({ row: row.row, fields: row.fields, errors: v.errors.map((e) => ({ field: e.field, code: e.code, message: e.message })) }));
+    this.errorCount += errors.length;
+    this.failedLines.push(JSON.stringify({ row, fields, errors: errors.map((e) => ({ field: e.field, code: e.code, message: e.message })) }));
   }
 
   /** What was added since the last take; the running totals are this builder's. */

@@ -32,6 +32,11 @@ import { compareDec, dec, divPow10, parseDec, toCanonical, type Dec } from './de
 import { FileLevelError } from './file-errors.ts';
 import { KEY_SEP, KeyRegistry, type KeySummary } from './duplicate-keys.ts';
 
+/** CROSS_REFERENCE (spec §6) of a row whose loan, `loanAccount` as normalized and `raw` as written, is not in the set. */
+export function crossReferenceError(row: number, field: string, loanAccount: string, raw: string): RowError {
+  return { row, field, code: 'CROSS_REFERENCE', message: `No valid credit row of this loan type has loan_account_number ${loanAccount}.`, value: raw };
+}
+
 export interface RowError {
   row: number;
   /** Column name, or '_row' for a ragged or malformed row. */
@@ -428,13 +433,7 @@ export class RowValidator {
     }
 
     if (this.refs && loanAccount !== null && !this.refs.has(loanAccount)) {
-      errAt[this.loanK] = {
-        row: rowNo,
-        field: plans[this.loanK].name,
-        code: 'CROSS_REFERENCE',
-        message: `No valid credit row of this loan type has loan_account_number ${loanAccount}.`,
-        value: trimmed[this.loanK],
-      };
+      errAt[this.loanK] = crossReferenceError(rowNo, plans[this.loanK].name, loanAccount, trimmed[this.loanK]);
       nErr++;
     }
 
