@@ -1,6 +1,7 @@
 /**
  * The CPU side of validating one staged file, without I/O: bytes in, batches out — valid rows normalized and
- * encoded as staged rows (RowBinary, domain/staged-rows.ts), validation errors, failed rows as JSON lines — plus the counts.
+ * encoded as staged rows (RowBinary, domain/staged-rows.ts), validation errors, failed rows as JSON lines — plus
+ * the counts.
  * FileValidator takes a whole file in order; SegmentCutter, SegmentCounter, SegmentValidator and SegmentMerger
  * split the same work over threads with the same result. The validate activity runs them in worker threads
  * (activities/validate-worker.ts) and does the I/O around them; tests run them in-process.

@@ -20,7 +20,8 @@ export function storedChType(c: ColumnDef): string {
 
 /** Columns of a staged row, in order: the file's columns, then source_row. */
 export function stagedColumns(ft: FileType): { name: string; chType: string }[] {
-  return [...COLUMNS[ft].map((c) => ({ name: c.name, chType: storedChType(c) })), { name: 'source_row', chType: SYSTEM_COLUMNS[2].chType }];
+  const sourceRow = SYSTEM_COLUMNS.find((c) => c.name === 'source_row')!;
+  return [...COLUMNS[ft].map((c) => ({ name: c.name, chType: storedChType(c) })), { name: sourceRow.name, chType: sourceRow.chType }];
 }
 
 export const L_STRING = 0;

@@ -205,7 +205,7 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
   const parseJson = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
   const once = <T>(route: string, payload: string | StagedBody, headers: Record<string, string>, parse: (b: Buffer) => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const type = typeof payload === 'string' ? 'application/json' : 'text/tab-separated-values';
+      const type = typeof payload === 'string' ? 'application/json' : 'application/octet-stream';
       const length = typeof payload === 'string' ? Buffer.byteLength(payload) : stagedBytes(payload);
       const req = http.request(
         { socketPath, agent, method: 'POST', path: route, headers: { 'content-type': type, 'content-length': length, ...headers } },
