@@ -26,8 +26,9 @@ if (!portArg || !dataDir) {
 }
 const conn = createChdbConnection({ path: dataDir }) as any;
 
-/** URL parameters that are request metadata rather than settings. */
+/** Bodies of `input()` inserts spooled so far (their file names). */
 let inputs = 0;
+/** URL parameters that are request metadata rather than settings. */
 const META = new Set(['query', 'query_id', 'database', 'session_id', 'role', 'user', 'password']);
 
 /**
