@@ -487,7 +487,7 @@ export class CsvParser {
           if (i === start && partial === '' && c !== QUOTE && c !== LF && (c !== TAB ? !isTrimWhitespace(c) : tabFile)) {
             const lf = s.indexOf('\n', i);
             if (lf >= 0) {
-              if (qpos !== -1 && qpos < i) qpos = s.indexOf('"', i);
+              if (qpos !== -1 && qpos < i) qpos = nextQuote(s, i, n);
               if ((qpos === -1 || qpos > lf) && this.countOnly && this.headerDone) {
                 this._rows++;
                 start = i = lf + 1;
@@ -686,6 +686,16 @@ export class CsvParser {
     this.esc = esc;
     this.rowErr = rowErr;
   }
+}
+
+/**
+ * The first `"` in s[i, n), or -1. A loop, not `s.indexOf('"', i)`: once the parser had run over a quoted value,
+ * that indexOf made V8 (Node 20) parse every later plain line about 5× slower — the rest of the file and every
+ * later file in the process (scripts/bench-parse-after-quotes.ts). The loop costs ≈ 1 ns per character.
+ */
+function nextQuote(s: string, i: number, n: number): number {
+  for (let j = i; j < n; j++) if (s.charCodeAt(j) === QUOTE) return j;
+  return -1;
 }
 
 function invalidEncoding(offset: number): FileLevelError {
