@@ -18,6 +18,46 @@ export function createDb(databaseUrl: string, max = 10): Db {
   return pool;
 }
 
+/**
+ * `COPY … FROM STDIN` of text-format rows (copyText escapes a value), sent as one CopyData message. COPY costs
+ * PostgreSQL about a third less than INSERT … SELECT FROM unnest(…) per row, and the client builds no arrays.
+ * node-postgres runs it as a Query whose copy-in response is answered with the data instead of refused.
+ */
+export function copyIn(c: DbClient, sql: string, data: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    c.query(new CopyIn(sql, Buffer.from(data, 'utf8'), (err) => (err ? reject(err) : resolve())));
+  });
+}
+
+interface CopyConnection {
+  sendCopyFromChunk(b: Buffer): void;
+  endCopyFrom(): void;
+}
+
+class CopyIn extends pg.Query {
+  constructor(
+    sql: string,
+    private readonly payload: Buffer,
+    callback: (err: Error | null) => void,
+  ) {
+    super({ text: sql, callback } as pg.QueryConfig);
+  }
+
+  // pg.Query refuses a copy-in ('No source stream defined'); this one sends its rows and ends the copy.
+  handleCopyInResponse(connection: CopyConnection): void {
+    connection.sendCopyFromChunk(this.payload);
+    connection.endCopyFrom();
+  }
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+/** A value in COPY's text format: NULL as \N, backslash, tab and line breaks escaped. */
+export function copyText(v: string | null): string {
+  if (v === null) return '\\N';
+  return COPY_SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : v;
+}
+
 /** Double-quoted identifier for a validated tenant schema name. */
 export function schemaIdent(tenantId: string): string {
   assertTenantId(tenantId);

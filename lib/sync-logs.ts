@@ -1,6 +1,6 @@
 /** Sync log and validation error storage (tenant schema), shaped for api.md's sync log. */
 import type { Db } from './db.ts';
-import { withTenant } from './db.ts';
+import { copyIn, copyText, withTenant } from './db.ts';
 import type { FileType, LoanType } from '../domain/columns.ts';
 import type { SyncOutcome, SyncProgress, SyncStatus, SyncTrigger } from '../domain/sync-types.ts';
 
@@ -131,16 +131,14 @@ export interface ValidationErrorRow {
   value: string | null;
 }
 
-/** Bulk insert through unnest: one round trip per batch. */
+/** Bulk insert through COPY (lib/db.ts copyIn): one round trip per batch. */
 export async function insertValidationErrors(db: Db, tenantId: string, syncId: string, fileType: FileType, errs: ValidationErrorRow[]): Promise<void> {
   if (errs.length === 0) return;
-  await withTenant(db, tenantId, (c) =>
-    c.query(
-      `INSERT INTO validation_errors (sync_id, file_type, row, field, code, message, value)
-       SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-      [syncId, fileType, errs.map((e) => e.row), errs.map((e) => e.field), errs.map((e) => e.code), errs.map((e) => e.message), errs.map((e) => storedErrorValue(e.value))],
-    ),
-  );
+  let data = '';
+  for (const e of errs) {
+    data += `${syncId}\t${fileType}\t${e.row}\t${copyText(e.field)}\t${copyText(e.code)}\t${copyText(e.message)}\t${copyText(storedErrorValue(e.value))}\n`;
+  }
+  await withTenant(db, tenantId, (c) => copyIn(c, 'COPY validation_errors (sync_id, file_type, row, field, code, message, value) FROM STDIN', data));
 }
 
 /** Raw values are for display: capped (a 10 MB field must not become a 10 MB error row) and NUL-free for PostgreSQL. */

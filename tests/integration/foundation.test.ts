@@ -8,6 +8,8 @@ import type { Platform } from '../../server/platform.ts';
 import { ConfigError, parseConfig } from '../../lib/config.ts';
 import { migrateAllTenants, migratePublic } from '../../lib/migrations.ts';
 import { withTenant } from '../../lib/db.ts';
+import { insertValidationErrors, listValidationErrors } from '../../lib/sync-logs.ts';
+import { randomUUID } from 'node:crypto';
 import { isAppError } from '../../lib/errors.ts';
 import { assertInsertInParts } from '../helpers/warehouse-parts.ts';
 
@@ -91,6 +93,21 @@ describe('migrations', () => {
     assert.deepEqual(rows, []);
     const { rows: versions } = await p.db.query(`SELECT version FROM "${a}".schema_migrations ORDER BY version`);
     assert.deepEqual(versions.map((r) => r.version), [1, 2]);
+  });
+});
+
+describe('validation error storage', () => {
+  test('errors go into PostgreSQL through COPY with tabs, line breaks, backslashes, NUL, quotes and non-ASCII values intact', async () => {
+    const syncId = randomUUID();
+    const values = ['a\tb', 'line1\nline2\r\n', 'C:\\path\\N', '\\N', 'nul\u0000byte', '"quoted",x', 'KREDİ ıÇ €', '', null];
+    const errs = values.map((value, i) => ({ file_type: 'credit' as const, row: i + 1, field: i === 0 ? 'tab\tfield' : 'customer_id', code: 'FORMAT', message: `message ${i}\\ with \t tab`, value }));
+    await insertValidationErrors(p.db, a, syncId, 'credit', errs);
+    const { total, items } = await listValidationErrors(p.db, a, syncId, { limit: 100, offset: 0 });
+    assert.equal(total, values.length);
+    assert.deepEqual(
+      items,
+      errs.map((e) => ({ ...e, value: e.value === null ? null : e.value.replace('\u0000', '\\0') })),
+    );
   });
 });
 
