@@ -32,7 +32,7 @@ import type { FileProgress, FileValidation } from '../domain/sync-types.ts';
 import { PROGRESS_SIGNAL } from '../domain/sync-types.ts';
 import { keys } from '../lib/keys.ts';
 import { ChunkedListWriter, readChunks } from '../lib/staging.ts';
-import { deleteValidationErrors, insertValidationErrors, type ValidationErrorRow } from '../lib/sync-logs.ts';
+import { deleteValidationErrors, insertValidationErrorRows } from '../lib/sync-logs.ts';
 import { qualified } from '../lib/warehouse.ts';
 import { buildSharedKeySet, type SharedKeySet } from '../domain/key-table.ts';
 
@@ -45,7 +45,8 @@ export interface ValidateInput {
   references: 'staging' | 'warehouse' | 'none';
 }
 
-const ERROR_BATCH = 5_000;
+/** Characters of COPY rows per error insert (≈ 5,000 errors). */
+const ERROR_BATCH_CHARS = 1 << 20;
 /**
  * Rows and bytes per insert: large inserts make few parts (cheaper for the engine), bytes bound memory (two
  * batches at most: one in flight, one filling). 16 MiB rather than 32: M files with errors peaked 16 MB lower in
@@ -104,7 +105,8 @@ export function createValidateActivities(deps: ActivityDeps) {
     const failed = new ChunkedListWriter(deps.redis.staging, keys.failed(tenantId, loanType, fileType, syncId), deps.failedRowsTtlSeconds);
     await failed.reset();
 
-    const init: FileValidatorInit = { fileType, loanType, references: await loadReferences(input) };
+    // Errors come back as COPY rows and failed rows joined (FileValidatorInit.store): strings, not objects.
+    const init: FileValidatorInit = { fileType, loanType, references: await loadReferences(input), store: { syncId } };
     // Stamped on every staged row by the INSERT (Warehouse.insertStaged).
     const fixed = { loan_type: loanType, sync_id: syncId, loaded_at: new Date().toISOString().replace('T', ' ').replace('Z', '') };
 
@@ -122,7 +124,7 @@ export function createValidateActivities(deps: ActivityDeps) {
     let stagedParts: Uint8Array[] = [];
     let stagedRows = 0;
     let stagedBytes = 0;
-    let errBatch: ValidationErrorRow[] = [];
+    let errRows = '';
     let rowsTotal = 0;
     let rowsInvalid = 0;
     let errorCount = 0;
@@ -145,11 +147,11 @@ export function createValidateActivities(deps: ActivityDeps) {
       inflight = p;
     };
     const flushErrors = async () => {
-      if (errBatch.length === 0) return;
-      const batch = errBatch;
-      errBatch = [];
+      if (errRows.length === 0) return;
+      const rows = errRows;
+      errRows = '';
       if (errInflight) await timed('errors', errInflight);
-      const p = insertValidationErrors(deps.db, tenantId, syncId, fileType, batch);
+      const p = insertValidationErrorRows(deps.db, tenantId, rows);
       p.catch(() => {});
       errInflight = p;
     };
@@ -177,13 +179,13 @@ export function createValidateActivities(deps: ActivityDeps) {
         stagedRows += b.stagedRows;
         stagedBytes += b.staged.byteLength;
       }
-      for (const e of b.errors) errBatch.push(e);
+      errRows += b.errorRows;
       if (b.failedLines.length) await timed('failed', failed.writeAll(b.failedLines));
       rowsTotal = b.rowsTotal;
       rowsInvalid = b.rowsInvalid;
       errorCount = b.errorCount;
       if (stagedRows >= insertRows || stagedBytes >= INSERT_BYTES) await flushRows();
-      if (errBatch.length >= ERROR_BATCH) await flushErrors();
+      if (errRows.length >= ERROR_BATCH_CHARS) await flushErrors();
       if (first) {
         first = false;
         await report(true);

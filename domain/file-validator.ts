@@ -13,6 +13,7 @@ import { KeyRegistry, type KeySummary } from './duplicate-keys.ts';
 import { SharedKeySetView, buildSharedKeySet, type SharedKeySet } from './key-table.ts';
 import { FileLevelError } from './file-errors.ts';
 import { FastRowEncoder } from './fast-row.ts';
+import { errorRow, errorRowPrefix } from './error-rows.ts';
 import { StagedRowEncoder, StagedSink } from './staged-rows.ts';
 import { MAX_FIELD_CHARS } from './csv.ts';
 import type { FileValidation } from './sync-types.ts';
@@ -27,6 +28,11 @@ export interface FileValidatorInit {
   references: SharedKeySet | string | null;
   /** Plain valid rows take the fast path (domain/fast-row.ts); false = every row through RowValidator. Default true. */
   fastPath?: boolean;
+  /**
+   * Batches ready to store for this sync: errors as COPY rows (ValidateBatch.errorRows, domain/error-rows.ts)
+   * instead of records, and failed rows joined (failedLines holds one string of lines). Unset: records and lines.
+   */
+  store?: { syncId: string };
 }
 
 /** One validation error, shaped like a `validation_errors` row. */
@@ -43,8 +49,14 @@ export interface ValidateBatch {
   /** Staged rows (domain/staged-rows.ts), or null when the chunk completed no valid row. */
   staged: Uint8Array | null;
   stagedRows: number;
+  /** Errors as records (empty with FileValidatorInit.store). */
   errors: ErrorRecord[];
-  /** Failed rows as JSON lines `{row, fields, errors}` (kept 72 h for the failed-records CSV). */
+  /** With FileValidatorInit.store: the errors as COPY rows of validation_errors, else ''. */
+  errorRows: string;
+  /**
+   * Failed rows as JSON lines `{row, fields, errors}` (kept 72 h for the failed-records CSV); with
+   * FileValidatorInit.store, at most one string of such lines joined by line breaks.
+   */
   failedLines: string[];
   /** Running totals after this batch. */
   rowsTotal: number;
@@ -59,7 +71,10 @@ class BatchBuilder {
   /** Rows the fast path took. */
   fastRows = 0;
   private errors: ErrorRecord[] = [];
+  private errorRows = '';
   private failedLines: string[] = [];
+  /** errorRowPrefix of FileValidatorInit.store, or null (records). */
+  private readonly rowPrefix: string | null;
   private fast: FastRowEncoder | null = null;
   private readonly encoder: StagedRowEncoder;
 
@@ -68,6 +83,7 @@ class BatchBuilder {
     private readonly sink: StagedSink,
   ) {
     this.encoder = new StagedRowEncoder(init.fileType);
+    this.rowPrefix = init.store ? errorRowPrefix(init.store.syncId, init.fileType) : null;
   }
 
   use(validator: RowValidator, delimiter: string): void {
@@ -107,7 +123,8 @@ class BatchBuilder {
       result.errorsByCode[e.code] = (result.errorsByCode[e.code] ?? 0) + 1;
       const f = `${fileType}.${e.field}`;
       result.errorsByField[f] = (result.errorsByField[f] ?? 0) + 1;
-      this.errors.push({ file_type: fileType, row: e.row, field: e.field, code: e.code, message: e.message, value: e.value });
+      if (this.rowPrefix !== null) this.errorRows += errorRow(this.rowPrefix, e);
+      else this.errors.push({ file_type: fileType, row: e.row, field: e.field, code: e.code, message: e.message, value: e.value });
     }
     this.errorCount += errors.length;
     this.failedLines.push(JSON.stringify({ row, fields, errors: errors.map((e) => ({ field: e.field, code: e.code, message: e.message })) }));
@@ -120,12 +137,14 @@ class BatchBuilder {
       staged: this.sink.take(),
       stagedRows,
       errors: this.errors,
-      failedLines: this.failedLines,
+      errorRows: this.errorRows,
+      failedLines: this.rowPrefix !== null && this.failedLines.length > 1 ? [this.failedLines.join('\n')] : this.failedLines,
       rowsTotal: this.result.rowsTotal,
       rowsInvalid: this.result.rowsInvalid,
       errorCount: this.errorCount,
     };
     this.errors = [];
+    this.errorRows = '';
     this.failedLines = [];
     return batch;
   }

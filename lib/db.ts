@@ -19,7 +19,7 @@ export function createDb(databaseUrl: string, max = 10): Db {
 }
 
 /**
- * `COPY … FROM STDIN` of text-format rows (copyText escapes a value), sent as one CopyData message. COPY costs
+ * `COPY … FROM STDIN` of text-format rows (domain/error-rows.ts copyText escapes a value), sent as one CopyData message. COPY costs
  * PostgreSQL about a third less than INSERT … SELECT FROM unnest(…) per row, and the client builds no arrays.
  * node-postgres runs it as a Query whose copy-in response is answered with the data instead of refused.
  */
@@ -48,14 +48,6 @@ class CopyIn extends pg.Query {
     connection.sendCopyFromChunk(this.payload);
     connection.endCopyFrom();
   }
-}
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-/** A value in COPY's text format: NULL as \N, backslash, tab and line breaks escaped. */
-export function copyText(v: string | null): string {
-  if (v === null) return '\\N';
-  return COPY_SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : v;
 }
 
 /** Double-quoted identifier for a validated tenant schema name. */

@@ -1,6 +1,7 @@
 /** Sync log and validation error storage (tenant schema), shaped for api.md's sync log. */
 import type { Db } from './db.ts';
-import { copyIn, copyText, withTenant } from './db.ts';
+import { copyIn, withTenant } from './db.ts';
+import { errorRow, errorRowPrefix } from '../domain/error-rows.ts';
 import type { FileType, LoanType } from '../domain/columns.ts';
 import type { SyncOutcome, SyncProgress, SyncStatus, SyncTrigger } from '../domain/sync-types.ts';
 
@@ -133,21 +134,17 @@ export interface ValidationErrorRow {
 
 /** Bulk insert through COPY (lib/db.ts copyIn): one round trip per batch. */
 export async function insertValidationErrors(db: Db, tenantId: string, syncId: string, fileType: FileType, errs: ValidationErrorRow[]): Promise<void> {
-  if (errs.length === 0) return;
-  let data = '';
-  for (const e of errs) {
-    data += `${syncId}\t${fileType}\t${e.row}\t${copyText(e.field)}\t${copyText(e.code)}\t${copyText(e.message)}\t${copyText(storedErrorValue(e.value))}\n`;
-  }
-  await withTenant(db, tenantId, (c) => copyIn(c, 'COPY validation_errors (sync_id, file_type, row, field, code, message, value) FROM STDIN', data));
+  const prefix = errorRowPrefix(syncId, fileType);
+  let rows = '';
+  for (const e of errs) rows += errorRow(prefix, e);
+  await insertValidationErrorRows(db, tenantId, rows);
 }
 
-/** Raw values are for display: capped (a 10 MB field must not become a 10 MB error row) and NUL-free for PostgreSQL. */
-export const ERROR_VALUE_MAX = 1000;
-export const storedErrorValue = (s: string | null) => {
-  if (s === null) return null;
-  const v = s.length > ERROR_VALUE_MAX ? `${s.slice(0, ERROR_VALUE_MAX)}… (${s.length} characters)` : s;
-  return v.includes('\u0000') ? v.replace(/\u0000/g, '\\0') : v;
-};
+/** Errors already written as COPY rows (domain/error-rows.ts errorRow), as the validation threads send them. */
+export async function insertValidationErrorRows(db: Db, tenantId: string, rows: string): Promise<void> {
+  if (rows.length === 0) return;
+  await withTenant(db, tenantId, (c) => copyIn(c, 'COPY validation_errors (sync_id, file_type, row, field, code, message, value) FROM STDIN', rows));
+}
 
 export async function deleteValidationErrors(db: Db, tenantId: string, syncId: string, fileType: FileType): Promise<void> {
   await withTenant(db, tenantId, (c) => c.query('DELETE FROM validation_errors WHERE sync_id = $1 AND file_type = $2', [syncId, fileType]));

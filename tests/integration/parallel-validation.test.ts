@@ -15,7 +15,7 @@ import { FileValidator, type ValidateBatch } from '../../domain/file-validator.t
 import { qualified } from '../../lib/warehouse.ts';
 import { stagedColumns } from '../../domain/staged-rows.ts';
 import { stagedLines } from '../helpers/staged-rows.ts';
-import { storedErrorValue } from '../../lib/sync-logs.ts';
+import { storedErrorValue } from '../../domain/error-rows.ts';
 
 let p: Platform;
 let tenantId: string;

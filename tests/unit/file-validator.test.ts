@@ -5,6 +5,7 @@ import { FileValidator, ownsBuffer, type ValidateBatch } from '../../domain/file
 import { generateInMemory } from '../../domain/generator.ts';
 import { stagedColumns } from '../../domain/staged-rows.ts';
 import { stagedLines } from '../helpers/staged-rows.ts';
+import { errorRow, errorRowPrefix } from '../../domain/error-rows.ts';
 
 function run(body: Buffer, chunk: number, references: string | null = null) {
   const v = new FileValidator({ fileType: 'credit', loanType: 'RETAIL', references });
@@ -58,4 +59,34 @@ test('file validator: a backslash inside a value is staged as it is, a missing o
 test('file validator: transferable batches own their memory; small pooled buffers are reported as not transferable', () => {
   assert.equal(ownsBuffer(new Uint8Array(16)), true);
   assert.equal(ownsBuffer(Buffer.from('small')), false, 'a small Buffer is a slice of the shared pool');
+});
+
+test('file validator: with store, errors come as the COPY rows of their records and failed rows as their lines joined, batch by batch', async () => {
+  const f = await generateInMemory({ loanType: 'RETAIL', credits: 400, errorRate: 0.2, seed: 11 });
+  // A value COPY must escape, in an error.
+  const body = Buffer.from(f.credit.replace(/\n(R\d+),/, '\nR\t\\x,'));
+  const syncId = '0b7c8f0e-5d3a-4e62-9a51-3c1f2a9d8e77';
+  const pass = (store: boolean) => {
+    const v = new FileValidator({ fileType: 'credit', loanType: 'RETAIL', references: null, store: store ? { syncId } : undefined });
+    const out: ValidateBatch[] = [];
+    for (let o = 0; o < body.length; o += 8192) out.push(v.push(body.subarray(o, o + 8192)));
+    out.push(v.end());
+    return out;
+  };
+  const records = pass(false);
+  const stored = pass(true);
+  assert.equal(stored.length, records.length);
+  const prefix = errorRowPrefix(syncId, 'credit');
+  let tricky = 0;
+  stored.forEach((b, i) => {
+    const r = records[i];
+    assert.deepEqual(b.errors, [], 'no records with store');
+    assert.equal(r.errorRows, '', 'no COPY rows without store');
+    assert.equal(b.errorRows, r.errors.map((e) => errorRow(prefix, e)).join(''));
+    assert.deepEqual(b.failedLines, r.failedLines.length ? [r.failedLines.join('\n')] : []);
+    assert.equal(b.errorCount, r.errorCount);
+    if (b.errorRows.includes('R\\t\\\\x')) tricky++;
+  });
+  assert.ok(records.some((r) => r.errors.length > 1), 'batches of several errors');
+  assert.equal(tricky, 1, 'the escaped value is in the rows');
 });
