@@ -14,10 +14,11 @@ import { Icon } from '../components/Icon.tsx';
 
 const PAGE = 50;
 const totalErrors = (l: SyncLog) => Object.values(l.errors_by_code).reduce((a, b) => a + b, 0);
-const fieldLabel = (key: string) => {
+const fieldLabelLines = (key: string): [string, string] => {
   const [ft, col] = key.split('.', 2) as [FileType, string];
-  return `${ftLabel(ft)} · ${colLabel(col ?? ft)}`;
+  return [ftLabel(ft), colLabel(col ?? ft)];
 };
+const fieldLabel = (key: string) => fieldLabelLines(key).join(' · ');
 
 export default function Errors() {
   const [recent, { refetch: refetchRecent }] = createResource(() => api.syncLogs({ limit: 50 }));
@@ -72,7 +73,8 @@ export default function Errors() {
       entries,
       top,
       data: {
-        labels: top.map(([k]) => fieldLabel(k)),
+        // File and column on two lines: on one, the longest labels were cut at the chart's left edge.
+        labels: top.map(([k]) => fieldLabelLines(k)),
         datasets: [{ label: t('errors.count'), data: top.map(([, n]) => n), backgroundColor: COLORS.primarySoft, borderRadius: 4 }],
       },
     };
@@ -167,7 +169,7 @@ export default function Errors() {
                             type="bar"
                             label={t('errors.byColumnAria', { list: fieldChart().top.map(([k, n]) => `${k} ${n}`).join(', ') })}
                             data={fieldChart().data}
-                            height={Math.max(180, fieldChart().top.length * 26 + 40)}
+                            height={Math.max(180, fieldChart().top.length * 34 + 40)}
                             options={{
                               indexAxis: 'y',
                               plugins: { legend: { display: false } },
