@@ -1,7 +1,6 @@
 /** Sync log and validation error storage (tenant schema), shaped for api.md's sync log. */
 import type { Db } from './db.ts';
 import { copyIn, withTenant } from './db.ts';
-import { errorRow, errorRowPrefix } from '../domain/error-rows.ts';
 import type { FileType, LoanType } from '../domain/columns.ts';
 import type { SyncOutcome, SyncProgress, SyncStatus, SyncTrigger } from '../domain/sync-types.ts';
 
@@ -132,15 +131,7 @@ export interface ValidationErrorRow {
   value: string | null;
 }
 
-/** Bulk insert through COPY (lib/db.ts copyIn): one round trip per batch. */
-export async function insertValidationErrors(db: Db, tenantId: string, syncId: string, fileType: FileType, errs: ValidationErrorRow[]): Promise<void> {
-  const prefix = errorRowPrefix(syncId, fileType);
-  let rows = '';
-  for (const e of errs) rows += errorRow(prefix, e);
-  await insertValidationErrorRows(db, tenantId, rows);
-}
-
-/** Errors already written as COPY rows (domain/error-rows.ts errorRow), as the validation threads send them. */
+/** Errors written as COPY rows (domain/error-rows.ts errorRow, as the validation threads send them): one round trip. */
 export async function insertValidationErrorRows(db: Db, tenantId: string, rows: string): Promise<void> {
   if (rows.length === 0) return;
   await withTenant(db, tenantId, (c) => copyIn(c, 'COPY validation_errors (sync_id, file_type, row, field, code, message, value) FROM STDIN', rows));

@@ -8,7 +8,8 @@ import type { Platform } from '../../server/platform.ts';
 import { ConfigError, parseConfig } from '../../lib/config.ts';
 import { migrateAllTenants, migratePublic } from '../../lib/migrations.ts';
 import { withTenant } from '../../lib/db.ts';
-import { insertValidationErrors, listValidationErrors } from '../../lib/sync-logs.ts';
+import { insertValidationErrorRows, listValidationErrors } from '../../lib/sync-logs.ts';
+import { errorRow, errorRowPrefix } from '../../domain/error-rows.ts';
 import { randomUUID } from 'node:crypto';
 import { isAppError } from '../../lib/errors.ts';
 import { assertInsertInParts } from '../helpers/warehouse-parts.ts';
@@ -101,7 +102,8 @@ describe('validation error storage', () => {
     const syncId = randomUUID();
     const values = ['a\tb', 'line1\nline2\r\n', 'C:\\path\\N', '\\N', 'nul\u0000byte', '"quoted",x', 'KREDİ ıÇ €', '', null];
     const errs = values.map((value, i) => ({ file_type: 'credit' as const, row: i + 1, field: i === 0 ? 'tab\tfield' : 'customer_id', code: 'FORMAT', message: `message ${i}\\ with \t tab`, value }));
-    await insertValidationErrors(p.db, a, syncId, 'credit', errs);
+    const prefix = errorRowPrefix(syncId, 'credit');
+    await insertValidationErrorRows(p.db, a, errs.map((e) => errorRow(prefix, e)).join(''));
     const { total, items } = await listValidationErrors(p.db, a, syncId, { limit: 100, offset: 0 });
     assert.equal(total, values.length);
     assert.deepEqual(
