@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { TEST_DATA_DIR } from '../helpers/platform.ts';
 import { createRedis } from '../../lib/redis.ts';
 import { CHUNK_BYTES, readChunks, stageUpload } from '../../lib/staging.ts';
+import { ownsBuffer } from '../../domain/file-validator.ts';
 import { COLUMNS } from '../../domain/columns.ts';
 import { keys } from '../../lib/keys.ts';
 
@@ -57,6 +58,8 @@ test('an upload whose chunks compress at different speeds is stored as its exact
     assert.ok((await redis.llen(listKey)) >= 8, 'stored in several chunks');
     const back: Buffer[] = [];
     for await (const c of readChunks(redis, listKey)) back.push(c);
+    // Each chunk is a buffer of its own, which the validate activity transfers to its thread instead of copying.
+    assert.ok(back.every(ownsBuffer), 'every chunk owns its ArrayBuffer (transferable)');
     const stored = Buffer.concat(back);
     assert.equal(stored.length, body.length);
     assert.ok(stored.equals(body), 'the stored chunks are the upload, in order');
