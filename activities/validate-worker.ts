@@ -10,6 +10,7 @@
  * {type:'revalidate'}, then {type:'release'} for each; out {type:'validated'} for each validate and revalidate.
  * On failure {type:'error', error} and nothing after.
  */
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   FileValidator,
@@ -41,6 +42,14 @@ export type WorkerOut =
   | { type: 'done'; batch: ValidateBatch; result: FileValidation; header: string[] }
   | ({ type: 'validated' } & SegmentResult)
   | { type: 'error'; error: { fileLevel: boolean; code?: string; message: string; details?: unknown; stack?: string } };
+
+// Named for `top -H` and the bench's CPU by thread (Linux, 15 characters at most; best effort): the worker's other
+// threads are all "node".
+try {
+  fs.writeFileSync('/proc/thread-self/comm', `validate-${workerData.init.fileType === 'credit' ? 'credit' : 'plan'}`);
+} catch {
+  // not Linux
+}
 
 const port = parentPort!;
 const data = workerData as WorkerData;
