@@ -12,6 +12,7 @@ import { parseConfig } from '../lib/config.ts';
 import { createDb } from '../lib/db.ts';
 import { migratePublic } from '../lib/migrations.ts';
 import { createTenantService } from '../lib/tenants.ts';
+import { connectTemporal, createSyncControl } from '../lib/temporal.ts';
 import { childPids, freePort, startChild } from '../tests/helpers/child.ts';
 
 const run = promisify(execFile);
@@ -77,6 +78,67 @@ function cpuSeconds(pid: number | undefined): number {
     return 0;
   }
 }
+/**
+ * CPU seconds per thread of a process while a sync runs (threads with at least 0.5 s), sampled: a thread that ends
+ * (a file's validation thread) keeps its last sample. The main thread's id is the process id.
+ */
+function threadSampler(pid: number | undefined) {
+  const last = new Map<string, { cpu: number; name: string; born: number }>();
+  const stat = (tid: string) => {
+    const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    // utime + stime, and the start time (clock ticks since boot), to tell threads made at start from later ones
+    return { cpu: (Number(f[11]) + Number(f[12])) / 100, name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), born: Number(f[19]) / 100 };
+  };
+  const sample = () => {
+    let tids: string[] = [];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return; // exited
+    }
+    for (const tid of tids) {
+      try {
+        last.set(tid, stat(tid));
+      } catch {
+        // ended meanwhile: keeps its last sample
+      }
+    }
+  };
+  sample();
+  // Threads that start later count from 0.
+  const start = new Map([...last].map(([tid, t]) => [tid, t.cpu]));
+  const born0 = last.get(String(pid))?.born ?? 0;
+  const timer = setInterval(sample, 250);
+  return {
+    /** "main thread 6.4 s; validate 26.6 s, …; node (+0.1 s) 3.2 s, …": name, start after the process, CPU. */
+    stop(): string {
+      clearInterval(timer);
+      sample();
+      const used = [...last].map(([tid, t]) => ({ tid, ...t, s: t.cpu - (start.get(tid) ?? 0) })).filter((t) => t.s >= 0.5);
+      const main = used.find((t) => t.tid === String(pid))?.s ?? 0;
+      const others = used.filter((t) => t.tid !== String(pid)).sort((a, b) => b.s - a.s);
+      return `main thread ${main.toFixed(1)} s; ${others.map((t) => `${t.name} (+${(t.born - born0).toFixed(1)} s) ${t.s.toFixed(1)} s`).join(', ')}`;
+    },
+  };
+}
+/** CPU seconds used so far by the services' processes (all PostgreSQL backends, Redis, Temporal), by name. */
+function serviceCpu(): Record<string, number> {
+  const out: Record<string, number> = { postgres: 0, 'redis-server': 0, temporal: 0 };
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      if (!(name in out)) continue;
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out[name] += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
 const secs = (a: string | null | undefined, b: string | null | undefined) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : 0);
 
 async function measure(name: string, dir: string, withLoad: boolean): Promise<{ r: Result; load: any[] }> {
@@ -120,6 +182,8 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     }
     const upload = (performance.now() - t0) / 1000;
     const cpu0 = { worker: cpuSeconds(worker.proc.pid), engine: cpuSeconds(engine?.proc.pid) };
+    const threads = { worker: threadSampler(worker.proc.pid), engine: engine ? threadSampler(engine.proc.pid) : null };
+    const services0 = serviceCpu();
     const start = await fetch(`${child.url}/api/sync/`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ loan_type: 'RETAIL' }) });
     if (start.status !== 202) throw new Error(`sync start: ${start.status} ${await start.text()}`);
     const { sync_id } = (await start.json()) as { sync_id: string };
@@ -134,6 +198,10 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     const total = (performance.now() - t0) / 1000;
     const cpu = { worker: cpuSeconds(worker.proc.pid) - cpu0.worker, engine: engine ? cpuSeconds(engine.proc.pid) - cpu0.engine : null };
     log(`${name}: CPU during the sync: worker ${cpu.worker.toFixed(1)} s, engine ${cpu.engine === null ? '(in the worker)' : `${cpu.engine.toFixed(1)} s`}`);
+    const services = serviceCpu();
+    log(`${name}: CPU during the sync: ${Object.keys(services).map((k) => `${k} ${(services[k] - services0[k]).toFixed(1)} s`).join(', ')} (processes still running at its end)`);
+    log(`${name}: worker CPU by thread: ${threads.worker.stop()}`);
+    if (threads.engine) log(`${name}: engine CPU by thread: ${threads.engine.stop()}`);
     const steps: Record<string, number> = {};
     for (const s of progress.steps ?? []) {
       const key = s.name.startsWith('validate') ? 'validate' : s.name.startsWith('commit') || s.name.startsWith('carry') ? 'commit' : s.name;
@@ -142,6 +210,8 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     const rows = anchor.rows as number;
     // The validate activity's own breakdown of each file (wall time and what it waited for).
     for (const line of worker.output().split('\n')) if (line.includes('"file validated"')) log(`${name}: ${line}`);
+    // e.g. with FINDATA_CHILD_NODE_ARGS=--trace-gc: each worker's whole output, to read its collector's work.
+    if (process.env.BENCH_WORKER_LOG_DIR) fs.writeFileSync(path.join(process.env.BENCH_WORKER_LOG_DIR, `worker-${name}.log`), worker.output());
     // The sync's profiles run (a workflow of its own) computes both tables' profiles after the log is final: wait
     // for it, so the API load does not share the engine with it, and report how long it took.
     let profileLine: any = null;
@@ -186,6 +256,24 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     await child.kill('SIGTERM');
     await worker.kill('SIGTERM');
     await engine?.kill('SIGTERM');
+    // Never masks the measurement's own error.
+    await retire(config, tenantId).catch((err) => log(`${name}: could not deactivate ${tenantId}: ${err}`));
+  }
+}
+
+/**
+ * A measured tenant's schedule would go on firing every minute (into a task queue no worker serves any more) and
+ * load Temporal during the next measurements: the tenant is deactivated, which pauses it.
+ */
+async function retire(config: ReturnType<typeof parseConfig>, tenantId: string): Promise<void> {
+  const db = createDb(config.databaseUrl, 1);
+  const client = await connectTemporal(config.temporal);
+  try {
+    const sync = createSyncControl(client, config.temporal);
+    await createTenantService(db, { ensureSchedule: (id, active) => sync.ensureSchedule(id, active, 60) }).setActive(tenantId, false);
+  } finally {
+    await client.connection.close();
+    await db.end();
   }
 }
 
