@@ -36,7 +36,7 @@ function lines(bytes: number, random: boolean): Buffer {
   return Buffer.from(out.join('\n') + '\n');
 }
 
-test('an upload whose chunks compress at different speeds is stored as its exact bytes, in order', async () => {
+test('an upload whose chunks compress at different speeds is stored as its exact bytes, in order, and read back in buffers of their own (transferable)', async () => {
   const tenantId = `stage_${crypto.randomBytes(3).toString('hex')}`;
   const header = Buffer.from(COLUMNS.payment_plan.map((c) => c.name).join(',') + '\n');
   // Slow and fast chunks in turn: with chunks compressing side by side, each fast one finishes first.
