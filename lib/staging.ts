@@ -12,6 +12,7 @@ import type { FileType, LoanType } from '../domain/columns.ts';
 import { FILE_TYPES, LOAN_TYPES } from '../domain/columns.ts';
 import { CsvParser } from '../domain/csv.ts';
 import { FileLevelError } from '../domain/file-errors.ts';
+import { ownsBuffer } from '../domain/file-validator.ts';
 import { bindHeader } from '../domain/validate.ts';
 import type { ClaimedFile, ClaimedFiles } from '../domain/sync-types.ts';
 import { AppError } from './errors.ts';
@@ -267,7 +268,7 @@ export async function releaseClaim(redis: Redis, tenantId: string, lt: LoanType,
 export async function gunzipOwned(packed: Buffer): Promise<Buffer> {
   const size = packed.length >= 18 ? packed.readUInt32LE(packed.length - 4) : 0;
   const out = await gunzip(packed, { chunkSize: Math.max(64, Math.min(size, ZLIB_CHUNK)) });
-  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) return out;
+  if (ownsBuffer(out)) return out;
   const own = Buffer.from(new ArrayBuffer(out.length));
   own.set(out);
   return own;
