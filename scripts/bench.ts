@@ -68,28 +68,28 @@ function peakRss(pid: number): number {
     return 0; // exited meanwhile
   }
 }
-/** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuSeconds(pid: number | undefined): number {
+/**
+ * A process's or thread's `/proc/<path>/stat`: its name, CPU seconds (utime + stime, all threads of a process) and
+ * start time (seconds since boot); null once it has exited.
+ */
+function procStat(procPath: string): { name: string; cpu: number; born: number } | null {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    const st = fs.readFileSync(`/proc/${procPath}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    // clock ticks (USER_HZ = 100)
+    return { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), cpu: (Number(f[11]) + Number(f[12])) / 100, born: Number(f[19]) / 100 };
   } catch {
-    return 0;
+    return null;
   }
 }
+/** CPU seconds (user + system, all threads) a process has used so far. */
+const cpuSeconds = (pid: number | undefined): number => procStat(String(pid))?.cpu ?? 0;
 /**
  * CPU seconds per thread of a process while a sync runs (threads with at least 0.5 s), sampled: a thread that ends
  * (a file's validation thread) keeps its last sample. The main thread's id is the process id.
  */
 function threadSampler(pid: number | undefined) {
-  const last = new Map<string, { cpu: number; name: string; born: number }>();
-  const stat = (tid: string) => {
-    const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    // utime + stime, and the start time (clock ticks since boot), to tell threads made at start from later ones
-    return { cpu: (Number(f[11]) + Number(f[12])) / 100, name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), born: Number(f[19]) / 100 };
-  };
+  const last = new Map<string, NonNullable<ReturnType<typeof procStat>>>();
   const sample = () => {
     let tids: string[] = [];
     try {
@@ -98,11 +98,8 @@ function threadSampler(pid: number | undefined) {
       return; // exited
     }
     for (const tid of tids) {
-      try {
-        last.set(tid, stat(tid));
-      } catch {
-        // ended meanwhile: keeps its last sample
-      }
+      const t = procStat(`${pid}/task/${tid}`);
+      if (t) last.set(tid, t); // one that ended meanwhile keeps its last sample
     }
   };
   sample();
@@ -111,7 +108,7 @@ function threadSampler(pid: number | undefined) {
   const born0 = last.get(String(pid))?.born ?? 0;
   const timer = setInterval(sample, 250);
   return {
-    /** "main thread 6.4 s; validate 26.6 s, …; node (+0.1 s) 3.2 s, …": name, start after the process, CPU. */
+    /** "main thread 6.2 s; validate-plan (+51.0 s) 36.7 s, …, node (+0.1 s) 1.4 s, …": name, start after the process, CPU. */
     stop(): string {
       clearInterval(timer);
       sample();
@@ -127,15 +124,8 @@ function serviceCpu(): Record<string, number> {
   const out: Record<string, number> = { postgres: 0, 'redis-server': 0, temporal: 0 };
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    try {
-      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      if (!(name in out)) continue;
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      out[name] += (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      // exited meanwhile
-    }
+    const p = procStat(pid);
+    if (p && p.name in out) out[p.name] += p.cpu;
   }
   return out;
 }
