@@ -35,6 +35,7 @@ import { ChunkedListWriter, readChunks } from '../lib/staging.ts';
 import { deleteValidationErrors, insertValidationErrorRows } from '../lib/sync-logs.ts';
 import { qualified } from '../lib/warehouse.ts';
 import { buildSharedKeySet, type SharedKeySet } from '../domain/key-table.ts';
+import { nativeBlock } from '../domain/staged-rows.ts';
 
 export interface ValidateInput {
   tenantId: string;
@@ -175,9 +176,11 @@ export function createValidateActivities(deps: ActivityDeps) {
     let first = true;
     const handle = async (b: ValidateBatch) => {
       if (b.staged) {
-        stagedParts.push(b.staged);
+        // Here rather than in the thread: this thread has CPU to spare, the validation thread is the critical path.
+        const block = nativeBlock(fileType, b.staged, b.stagedRows);
+        stagedParts.push(block);
         stagedRows += b.stagedRows;
-        stagedBytes += b.staged.byteLength;
+        stagedBytes += block.byteLength;
       }
       errRows += b.errorRows;
       if (b.failedLines.length) await timed('failed', failed.writeAll(b.failedLines));

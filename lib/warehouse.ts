@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import fs from 'node:fs';
 import path from 'node:path';
 import { COLUMNS, FACT_TABLE, FILE_TYPES, STAGING_TABLE, SYSTEM_COLUMNS, type FileType } from '../domain/columns.ts';
-import { stagedColumns, storedChType } from '../domain/staged-rows.ts';
+import { nativeColumns, storedChType } from '../domain/staged-rows.ts';
 import { chDatabase } from '../domain/tenant-id.ts';
 
 export interface WarehouseConfig {
@@ -32,7 +32,7 @@ const JSON_SETTINGS = {
  */
 const INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
 
-/** Staged rows: one buffer, or parts to send in order. */
+/** Staged rows as Native blocks (domain/staged-rows.ts nativeBlock): one buffer, or parts to send in order. */
 export type StagedBody = Uint8Array | readonly Uint8Array[];
 export const stagedBytes = (b: StagedBody): number => (b instanceof Uint8Array ? b.byteLength : b.reduce((n, p) => n + p.byteLength, 0));
 const stagedParts = (b: StagedBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
@@ -45,10 +45,10 @@ export interface Warehouse {
   /** A result as TabSeparated text: for long single-column lists, which JSON would make several times larger. */
   queryText(sql: string, params?: Record<string, unknown>): Promise<string>;
   /**
-   * Inserts staged rows (RowBinary of the file's columns and source_row, domain/staged-rows.ts; one batch) into a
-   * staging or fact table of `fileType` (`table` is a qualified() name); loan_type, sync_id and loaded_at come
-   * from `fixed`. The batch may come in parts (the rows of several validated chunks): they are sent one after the
-   * other, never joined into one buffer.
+   * Inserts staged rows (Native blocks of the file's columns and source_row, domain/staged-rows.ts nativeBlock;
+   * one batch) into a staging or fact table of `fileType` (`table` is a qualified() name); loan_type, sync_id and
+   * loaded_at come from `fixed`. The batch may come in parts (a block per validated chunk): they are sent one after
+   * the other, never joined into one buffer.
    */
   insertStaged(table: string, fileType: FileType, staged: StagedBody, fixed: FixedColumns): Promise<void>;
   ensureTenant(tenantId: string): Promise<void>;
@@ -63,9 +63,9 @@ export interface FixedColumns {
   loaded_at: string;
 }
 
-/** `INSERT INTO table (…) SELECT <staged columns>, <fixed columns> FROM <source>` for staged rows of `ft`. */
+/** `INSERT INTO table (…) SELECT <staged columns>, <fixed columns> FROM <source>` for staged blocks of `ft`. */
 function insertSelect(table: string, ft: FileType, source: (structure: string) => string): string {
-  const cols = stagedColumns(ft);
+  const cols = nativeColumns(ft);
   const structure = sqlString(cols.map((c) => `\`${c.name}\` ${c.chType}`).join(', '));
   const names = [...cols.map((c) => c.name), 'loan_type', 'sync_id', 'loaded_at'].map((n) => `\`${n}\``).join(', ');
   return `INSERT INTO ${table} (${names}) SELECT *, {lt:String}, {sid:UUID}, {at:DateTime64(3, 'UTC')} FROM ${source(structure)}`;
@@ -118,12 +118,12 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
       if (stagedBytes(staged) === 0) return;
       const params = { lt: fixed.loan_type, sid: fixed.sync_id, at: fixed.loaded_at };
       if (spool) {
-        const file = path.join(spool, `${process.pid}-${++spooled}.bin`);
+        const file = path.join(spool, `${process.pid}-${++spooled}.native`);
         await fs.promises.writeFile(file, stagedParts(staged));
         try {
           // The path is ours, but DATA_DIR is free text: quoted as a SQL string literal, like the structure.
           await client.command({
-            query: insertSelect(table, fileType, (structure) => `file(${sqlString(file)}, 'RowBinary', ${structure})`),
+            query: insertSelect(table, fileType, (structure) => `file(${sqlString(file)}, 'Native', ${structure})`),
             query_params: params,
             clickhouse_settings: INSERT_SETTINGS,
           });
@@ -132,9 +132,9 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
         }
         return;
       }
-      // A server reads the body through input(): the same statement, the rows streamed as the request body.
+      // A server reads the body through input(): the same statement, the blocks streamed as the request body.
       const rs = await client.exec({
-        query: `${insertSelect(table, fileType, (structure) => `input(${structure})`)} FORMAT RowBinary`,
+        query: `${insertSelect(table, fileType, (structure) => `input(${structure})`)} FORMAT Native`,
         query_params: params,
         values: Readable.from(stagedParts(staged), { objectMode: false }),
         clickhouse_settings: INSERT_SETTINGS,

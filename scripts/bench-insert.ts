@@ -1,6 +1,6 @@
 /**
  * The engine's side of a sync, alone: a cached benchmark file validated in-process into staged batches, then
- * inserted into a fresh embedded warehouse's staging table batch by batch as the validate activity does, then
+ * turned into Native blocks and inserted into a fresh embedded warehouse's staging table batch by batch as the validate activity does, then
  * moved into the fact table (REPLACE PARTITION). Prints wall and CPU time per step (the engine runs in this
  * process, so its CPU is this process's). Informative, never asserted.
  * Usage: `node --import tsx scripts/bench-insert.ts [dataset=S-clean] [file=payment_plan] [rowsPerInsert=400000]`.
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { FileValidator } from '../domain/file-validator.ts';
 import { FACT_TABLE, STAGING_TABLE, type FileType } from '../domain/columns.ts';
 import { openWarehouse, qualified } from '../lib/warehouse.ts';
+import { nativeBlock } from '../domain/staged-rows.ts';
 
 const [dataset = 'S-clean', fileType = 'payment_plan', rowsArg = '400000'] = process.argv.slice(2);
 const file = path.join('.bench/data', dataset, `${fileType}.csv`);
@@ -25,7 +26,8 @@ const batches: Buffer[] = [];
 let acc: Uint8Array[] = [];
 let rows = 0;
 const add = (staged: Uint8Array | null, n: number) => {
-  if (staged) acc.push(staged);
+  // A Native block per validated chunk, as the validate activity makes them.
+  if (staged) acc.push(nativeBlock(ft, staged, n));
   rows += n;
   if (rows >= Number(rowsArg)) {
     batches.push(Buffer.concat(acc));

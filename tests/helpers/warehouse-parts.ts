@@ -1,24 +1,27 @@
 /**
- * Warehouse.insertStaged takes a batch in parts (the rows of several validated chunks) and must send them as one
- * batch, never as separate bodies: two payment rows cut in three parts, one cut inside a value, must land as
- * exactly those two rows. Shared by the in-process engine's test and the warehouse process's.
+ * Warehouse.insertStaged takes a batch in parts (a Native block per validated chunk) and must send them as one
+ * batch, never as separate bodies: two blocks of one payment row each, the first cut in two inside a value, must
+ * land as exactly those two rows. Shared by the in-process engine's test and the warehouse process's.
  */
 import assert from 'node:assert/strict';
 import { qualified, type Warehouse } from '../../lib/warehouse.ts';
-import { StagedRowEncoder, StagedSink } from '../../domain/staged-rows.ts';
+import { StagedRowEncoder, StagedSink, nativeBlock } from '../../domain/staged-rows.ts';
 
 export async function assertInsertInParts(wh: Warehouse, tenantId: string): Promise<void> {
   const fixed = { loan_type: 'RETAIL' as const, sync_id: '7a1c2a4e-0b7d-4c1e-9a55-3f0e2d9b8c72', loaded_at: '2026-01-01 00:00:00.000' };
   const stg = qualified(tenantId, 'stg_payment');
   const enc = new StagedRowEncoder('payment_plan');
-  const sink = new StagedSink();
-  enc.writeRow(sink, ['LP1', '1', '2024-01-31', '10.00', '9.00', '1.00', '0.00', '91.00', null, '0.00', 'PENDING', '0'], 1);
-  const first = sink.pos;
-  enc.writeRow(sink, ['LP1', '2', '2024-02-29', '10.00', '9.50', '0.50', '0.00', '81.50', '2024-02-29', '10.00', 'PAID', '0'], 2);
-  const bytes = sink.take()!;
-  // Cut inside the first row's loan number, and inside the second row's first decimal.
-  const parts = [bytes.subarray(0, 3), bytes.subarray(3, first + 12), bytes.subarray(first + 12)];
-  await wh.insertStaged(stg, 'payment_plan', parts, fixed);
+  const block = (values: (string | null)[], row: number) => {
+    const sink = new StagedSink();
+    enc.writeRow(sink, values, row);
+    return nativeBlock('payment_plan', sink.take()!, 1);
+  };
+  // A block per validated chunk; the first cut in two inside its loan number's column.
+  const first = block(['LP1', '1', '2024-01-31', '10.00', '9.00', '1.00', '0.00', '91.00', null, '0.00', 'PENDING', '0'], 1);
+  const second = block(['LP1', '2', '2024-02-29', '10.00', '9.50', '0.50', '0.00', '81.50', '2024-02-29', '10.00', 'PAID', '0'], 2);
+  const cut = first.indexOf(0x50); // 'P' of LP1
+  assert.ok(cut > 0);
+  await wh.insertStaged(stg, 'payment_plan', [first.subarray(0, cut), first.subarray(cut), second], fixed);
   const got = await wh.query<{ n: string; principal: string }>(`SELECT count() AS n, toString(sum(principal_amount)) AS principal FROM ${stg} WHERE sync_id = {s:UUID}`, {
     s: fixed.sync_id,
   });

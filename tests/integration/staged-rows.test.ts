@@ -1,6 +1,6 @@
 /**
- * Staged rows (domain/staged-rows.ts) as the real engine reads them: rows encoded by StagedRowEncoder and inserted
- * through Warehouse.insertStaged hold exactly the values ClickHouse itself parses from the same text, for every
+ * Staged rows (domain/staged-rows.ts) as the real engine reads them: rows encoded by StagedRowEncoder, turned into
+ * a Native block (nativeBlock) and inserted through Warehouse.insertStaged hold exactly the values ClickHouse itself parses from the same text, for every
  * column of both file types, at the edges of each type (decimals beyond 2^53, dates before 1970, the widest
  * UInts, NULLs, strings with bytes TabSeparated would have had to escape). Embedded engine in this process.
  */
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FILE_TYPES, STAGING_TABLE, type FileType } from '../../domain/columns.ts';
-import { L_DATE32, L_DECIMAL, L_STRING, StagedRowEncoder, StagedSink, columnLayout, stagedColumns, type ColumnLayout } from '../../domain/staged-rows.ts';
+import { L_DATE32, L_DECIMAL, L_STRING, StagedRowEncoder, StagedSink, columnLayout, nativeBlock, stagedColumns, type ColumnLayout } from '../../domain/staged-rows.ts';
 import { openWarehouse, qualified, type Warehouse } from '../../lib/warehouse.ts';
 
 let dir: string;
@@ -33,7 +33,8 @@ function edge(l: ColumnLayout, variant: number): string | null {
   const big = variant !== 1;
   switch (l.kind) {
     case L_STRING:
-      return big ? 'A\\b\tc\nd é ı' : '';
+      // Long enough for a two-byte length prefix (and the block's bulk copy of long values).
+      return big ? `A\\b\tc\nd é ı ${'x'.repeat(150)}` : '';
     case L_DATE32:
       return big ? '2100-12-31' : variant === 1 ? '1950-01-01' : '1969-12-31';
     case L_DECIMAL:
@@ -50,11 +51,12 @@ for (const ft of FILE_TYPES) {
     const layouts = cols.map((c) => columnLayout(c.chType));
     const enc = new StagedRowEncoder(ft as FileType);
     const sink = new StagedSink();
-    const rows = [0, 1, 2].map((variant) => layouts.map((l) => edge(l, variant)));
+    // NULLs first: a NULL must hold its place in every column after it (a Native block stores a default there).
+    const rows = [2, 0, 1].map((variant) => layouts.map((l) => edge(l, variant)));
     rows.forEach((values, i) => enc.writeRow(sink, values, i + 1));
     const fixed = { loan_type: 'RETAIL', sync_id: `0b6f9d2e-3c4a-4b1e-8f7d-${String(ft.length).padStart(12, '0')}`, loaded_at: '2026-01-01 00:00:00.000' };
     const stg = qualified(tenant, STAGING_TABLE[ft]);
-    await wh.insertStaged(stg, ft, sink.take()!, fixed);
+    await wh.insertStaged(stg, ft, nativeBlock(ft, sink.take()!, rows.length), fixed);
 
     for (const [i, values] of rows.entries()) {
       // Each column compared as text with the engine's own parse of the expected text.
