@@ -8,6 +8,7 @@
  * message in order: {type:'batch', batch}, then {type:'done', batch, result, header}.
  * A share of a file's segments (workerData.header set, parallel validation): in {type:'validate'}, rarely
  * {type:'revalidate'}, then {type:'release'} for each; out {type:'validated'} for each validate and revalidate.
+ * Either mode: {type:'recycle', buf} gives back a batch's staged buffer once read (no reply), for the next rows.
  * On failure {type:'error', error} and nothing after.
  */
 import fs from 'node:fs';
@@ -22,6 +23,7 @@ import {
   type SegmentResult,
   type ValidateBatch,
 } from '../domain/file-validator.ts';
+import { sinkOwned } from '../domain/staged-rows.ts';
 import { FileLevelError } from '../domain/file-errors.ts';
 import type { FileValidation } from '../domain/sync-types.ts';
 
@@ -36,7 +38,8 @@ export type WorkerIn =
   | { type: 'end' }
   | { type: 'validate'; seq: number; buf: Uint8Array; place: SegmentPlace }
   | { type: 'revalidate'; seq: number; conflicts: string[] }
-  | { type: 'release'; seq: number };
+  | { type: 'release'; seq: number }
+  | { type: 'recycle'; buf: Uint8Array };
 export type WorkerOut =
   | { type: 'batch'; batch: ValidateBatch }
   | { type: 'done'; batch: ValidateBatch; result: FileValidation; header: string[] }
@@ -60,7 +63,7 @@ let failed = false;
 const send = (msg: WorkerOut) => {
   const transfer: ArrayBuffer[] = [];
   const b = 'batch' in msg ? msg.batch.staged : null;
-  if (b && ownsBuffer(b)) transfer.push(b.buffer as ArrayBuffer);
+  if (b && sinkOwned(b)) transfer.push(b.buffer as ArrayBuffer);
   if (msg.type === 'validated' && msg.keys.kind === 'small' && ownsBuffer(msg.keys.bits)) transfer.push(msg.keys.bits.buffer as ArrayBuffer);
   port.postMessage(msg, transfer);
 };
@@ -83,6 +86,9 @@ port.on('message', (msg: WorkerIn) => {
         break;
       case 'release':
         segments!.release(msg.seq);
+        break;
+      case 'recycle':
+        (whole ?? segments!).recycle(msg.buf.buffer as ArrayBuffer);
         break;
     }
   } catch (err) {

@@ -130,6 +130,11 @@ class BatchBuilder {
     this.failedLines.push(JSON.stringify({ row, fields, errors: errors.map((e) => ({ field: e.field, code: e.code, message: e.message })) }));
   }
 
+  /** Gives back a staged buffer this builder's sink handed out (StagedSink.recycle). */
+  recycle(b: ArrayBuffer): void {
+    this.sink.recycle(b);
+  }
+
   /** What was added since the last take; the running totals are this builder's. */
   take(): ValidateBatch {
     const stagedRows = this.sink.rows;
@@ -187,6 +192,11 @@ export class FileValidator {
   push(chunk: Uint8Array): ValidateBatch {
     this.parser.push(chunk);
     return this.out.take();
+  }
+
+  /** Gives back the buffer of a batch's staged rows once they were read (StagedSink.recycle). */
+  recycle(b: ArrayBuffer): void {
+    this.out.recycle(b);
   }
 
   /** Ends the file (a last row without a line break, EMPTY_FILE / MALFORMED_CSV checks). */
@@ -250,6 +260,11 @@ export class SegmentValidator {
 
   release(seq: number): void {
     this.held.delete(seq);
+  }
+
+  /** Gives back the buffer of a segment's staged rows once they were read (StagedSink.recycle). */
+  recycle(b: ArrayBuffer): void {
+    this.sink.recycle(b);
   }
 
   /** Drops what an abandoned validation holds. */

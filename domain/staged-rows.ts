@@ -155,15 +155,27 @@ function nativePlan(ft: FileType): NativePlan {
 }
 
 /**
+ * Where nativeBlock writes its blocks: a buffer reused batch after batch. A fresh buffer per block cost the
+ * worker's main thread more in garbage collection than the transposition itself (external memory triggers
+ * collections of its whole heap).
+ */
+export interface BlockArena {
+  buf: Uint8Array;
+  /** The first free byte. */
+  pos: number;
+}
+
+/**
  * Staged rows (RowBinary, `rows` of them) as one block of ClickHouse's Native format
  * (https://clickhouse.com/docs/interfaces/formats/Native): the column count, the row count, then per column its
  * name, its type and its values one after the other — a Nullable column's null map first, a NULL's place in the
  * values holding the type's default. The engine reads Native at a small fraction of the CPU RowBinary costs it
  * (`scripts/bench-insert-formats.ts`: its insert of S payment rows 1.3 → 0.6 s), so the validate activity turns each
  * validated chunk's rows into a block before they travel to the engine. LowCardinality columns travel as their
- * plain type (nativeColumns); the INSERT converts them. One pass into each column's scratch, then one copy each.
+ * plain type (nativeColumns); the INSERT converts them. One pass into each column's scratch, then one copy each
+ * into `into` (a view of it is returned) when it has room, else into a buffer of its own.
  */
-export function nativeBlock(ft: FileType, rb: Uint8Array, rows: number): Uint8Array {
+export function nativeBlock(ft: FileType, rb: Uint8Array, rows: number, into?: BlockArena): Uint8Array {
   const plan = nativePlan(ft);
   const { n, nullable, isString, width, heads, vals, nulls } = plan;
   // Room for every row: a String column holds at most the whole input (its NULLs take one byte, as their flag did).
@@ -189,7 +201,11 @@ export function nativeBlock(ft: FileType, rb: Uint8Array, rows: number): Uint8Ar
   const headLen = writeVarUint(head, writeVarUint(head, 0, n), rows);
   let size = headLen;
   for (let k = 0; k < n; k++) size += heads[k].length + (nullable[k] === 1 ? rows : 0) + sizes[k];
-  const block = new Uint8Array(size);
+  let block: Uint8Array;
+  if (into && into.pos + size <= into.buf.length) {
+    block = into.buf.subarray(into.pos, into.pos + size);
+    into.pos += size;
+  } else block = new Uint8Array(size);
   block.set(head.subarray(0, headLen));
   let o = headLen;
   for (let k = 0; k < n; k++) {
@@ -247,15 +263,42 @@ export class StagedSink {
     this.rows = 0;
   }
 
-  /** The rows written since the last take, in a buffer of their own (transferable); null when none. */
+  /**
+   * The rows written since the last take, at the start of a buffer of their own (transferable: sinkOwned); null
+   * when none. With a buffer given back (recycle), the rows leave in the buffer they were written in and the sink
+   * goes on in the one given back: no copy and no allocation, so neither thread has garbage to collect. Without,
+   * they are copied into a buffer of their size.
+   */
   take(): Uint8Array | null {
     if (this.rows === 0) return null;
-    const out = this.buf.slice(0, this.pos);
+    let out: Uint8Array;
+    const spare = this.spares.pop();
+    if (spare) {
+      out = this.buf.subarray(0, this.pos);
+      this.buf = new Uint8Array(spare);
+      this.view = Buffer.from(spare);
+    } else out = this.buf.slice(0, this.pos);
     this.pos = 0;
     this.rows = 0;
     return out;
   }
+
+  /** A buffer take() handed out, given back once its rows were read. */
+  recycle(b: ArrayBuffer): void {
+    if (this.spares.length < MAX_SPARES && b.byteLength > 0) this.spares.push(b);
+  }
+
+  private readonly spares: ArrayBuffer[] = [];
 }
+
+/** Buffers a sink keeps for reuse: the chunks queued at a validation thread and in transit. */
+const MAX_SPARES = 4;
+
+/**
+ * May `b` (staged rows from StagedSink.take) be transferred to another thread? Its rows start its own ArrayBuffer,
+ * which no one else uses; a Node Buffer, which may be a slice of the shared pool, never is.
+ */
+export const sinkOwned = (b: Uint8Array): boolean => b.byteOffset === 0 && !Buffer.isBuffer(b);
 
 /** LEB128, RowBinary's length prefix. */
 export function writeVarUint(out: Uint8Array, p: number, v: number): number {
