@@ -169,8 +169,8 @@ export interface BlockArena {
  * Staged rows (RowBinary, `rows` of them) as one block of ClickHouse's Native format
  * (https://clickhouse.com/docs/interfaces/formats/Native): the column count, the row count, then per column its
  * name, its type and its values one after the other — a Nullable column's null map first, a NULL's place in the
- * values holding the type's default. The engine reads Native at a small fraction of the CPU RowBinary costs it
- * (`scripts/bench-insert-formats.ts`: its insert of S payment rows 1.3 → 0.6 s), so the validate activity turns each
+ * values holding the type's default. The engine inserts Native at half the CPU RowBinary costs it
+ * (`scripts/bench-insert-formats.ts`: S payment rows 1.4 → 0.7 s), so the validate activity turns each
  * validated chunk's rows into a block before they travel to the engine. LowCardinality columns travel as their
  * plain type (nativeColumns); the INSERT converts them. One pass into each column's scratch, then one copy each
  * into `into` (a view of it is returned) when it has room, else into a buffer of its own.

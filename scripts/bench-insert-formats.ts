@@ -1,10 +1,10 @@
 /**
  * The engine's CPU for staged rows in three inputs: RowBinary (what the validation thread writes), Native
  * (columnar; the same rows converted by the engine) and NativeBlocks (what findata sends: domain/staged-rows.ts
- * nativeBlock, a block per validated chunk, LowCardinality columns as their plain type). The payment file of a cached benchmark dataset (up to
- * `maxMB`) is validated into batches of 400k rows, written as spool files in both formats, then read into a Null
- * table (the parse alone) and inserted into a fresh staging table (merges stopped), twice each. The engine runs in
- * this process, so its CPU is the process's. Informative, never asserted.
+ * nativeBlock, a block per validated chunk, LowCardinality columns as their plain type). The payment file of a
+ * cached benchmark dataset (up to `maxMB`) is validated into batches of 400k rows, written as spool files in each
+ * of the three, then read into a Null table (the parse alone) and inserted into a fresh staging table (merges
+ * stopped), twice each. The engine runs in this process, so its CPU is the process's. Informative, never asserted.
  * Usage: `node --import tsx scripts/bench-insert-formats.ts [dataset=S-err] [maxMB=400]`.
  */
 import fs from 'node:fs';
