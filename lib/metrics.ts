@@ -50,6 +50,11 @@ export function createMetrics() {
       labelNames: ['method', 'route', 'status'] as const,
       registers: [registry],
     }),
+    apiKeyHashChecks: new client.Counter({
+      name: 'api_key_hash_checks_total',
+      help: 'API keys checked against their PBKDF2 hash (a cache miss: a new process, a rotated or unknown key)',
+      registers: [registry],
+    }),
   };
   /** What GET /metrics serves; a cluster's API process serves every process's metrics (server/api-cluster.ts). */
   let render = (): Promise<string> => registry.metrics();

@@ -86,11 +86,33 @@ export async function verifyKey(s: ApiServices, key: string, opts: { slowPath?: 
   }
   // A blocked address gets no PBKDF2 work: only keys already verified (cached) still pass.
   if (opts.slowPath === false) return null;
+  // One verification per key at a time: a cold process under load (a restart, a new API process) would otherwise
+  // run PBKDF2 for every request in flight, seconds of CPU for one client's first burst.
+  let pending = verifying.get(key);
+  if (!pending) {
+    pending = verifySlow(s, key, prefix, owner).finally(() => verifying.delete(key));
+    verifying.set(key, pending);
+  }
+  return pending;
+}
+
+const verifying = new Map<string, Promise<string | null>>();
+
+async function verifySlow(s: ApiServices, key: string, prefix: string, checkedOwner: string | undefined): Promise<string | null> {
   const row = await lookupPrefix(s, prefix);
   if (!row || !row.active) {
     prefixOwner.delete(prefix);
     return null;
   }
+  // Another process (or this one, before a restart) verified the key: its cache entry spares the PBKDF2.
+  if (row.id !== checkedOwner) {
+    const known = fromEntry(s, key, row.id, await s.cache.get<CachedAuth>(keys.cache.tenantAuth(row.id, prefix)));
+    if (known !== undefined) {
+      prefixOwner.set(prefix, row.id);
+      return known;
+    }
+  }
+  s.metrics.apiKeyHashChecks.inc();
   if (!(await verifyApiKey(key, row.api_key_hash))) return null;
   prefixOwner.set(prefix, row.id);
   const mac = macOf(s.authSecret, key).toString('base64');

@@ -174,6 +174,22 @@ describe('API keys', () => {
     assert.equal((await call('GET', '/api/tenant', { key: t.key })).status, 200, 'the real key still works');
   });
 
+  test('the first burst of a key this process has not verified runs one PBKDF2, not one per request in flight', async () => {
+    const t = await newTenant('burst');
+    const checks = async () => (await p.metrics.apiKeyHashChecks.get()).values[0]?.value ?? 0;
+    const before = await checks();
+    const rs = await Promise.all(Array.from({ length: 12 }, () => call('GET', '/api/tenant', { key: t.key })));
+    assert.deepEqual(rs.map((r) => r.status), Array(12).fill(200));
+    assert.equal((await checks()) - before, 1, 'one hash check for twelve concurrent requests');
+    // A wrong key with the same prefix in a burst: refused by the cached entry, no hash work at all.
+    const forged = t.key.slice(0, 16) + crypto.randomBytes(20).toString('hex');
+    allKeys.push(forged);
+    const from = loopback();
+    const bad = await Promise.all(Array.from({ length: 4 }, () => call('GET', '/api/tenant', { key: forged, from })));
+    assert.deepEqual(bad.map((r) => r.status), Array(4).fill(401));
+    assert.equal((await checks()) - before, 1, 'the forged key cost no hash check');
+  });
+
   test('rotation: the old key fails on the very next request, the new one works, through the API and the tenant service', async () => {
     const t = await newTenant('rotate');
     assert.equal((await call('GET', '/api/tenant', { key: t.key })).status, 200, 'warm the auth cache');

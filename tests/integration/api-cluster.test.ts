@@ -86,6 +86,17 @@ test('both processes serve authenticated reads (sessions and auth are shared thr
   assert.equal(status, 200);
 });
 
+test('a key one process verified costs the other process no PBKDF2: it trusts the shared cache entry', async () => {
+  const freshKey = (await owner.tenants.create(uniqueTenantId('cluster2'), 'Cluster Bank 2')).apiKey;
+  const checks = async () => Number(/^api_key_hash_checks_total (\d+)/m.exec((await getOnce('/metrics')).text)?.[1] ?? NaN);
+  const before = await checks();
+  assert.equal((await getOnce('/api/tenant/', { authorization: `Api-Key ${freshKey}` })).status, 200);
+  // Each request on its own connection: the cluster hands them to both processes in turn.
+  const rs = await Promise.all(Array.from({ length: 10 }, () => getOnce('/api/tenant/', { authorization: `Api-Key ${freshKey}` })));
+  assert.deepEqual(rs.map((r) => r.status), Array(10).fill(200));
+  assert.equal((await checks()) - before, 1, 'one hash check in the whole cluster');
+});
+
 test('a killed API process is replaced, and requests keep being answered', async () => {
   const [victim, survivor] = apiPids();
   process.kill(victim, 'SIGKILL');
