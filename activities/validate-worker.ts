@@ -64,6 +64,10 @@ const send = (msg: WorkerOut) => {
   const transfer: ArrayBuffer[] = [];
   const b = 'batch' in msg ? msg.batch.staged : null;
   if (b && sinkOwned(b)) transfer.push(b.buffer as ArrayBuffer);
+  if ('batch' in msg) {
+    // Own buffers move; the rare small one (a slice of Buffer's pool) is copied.
+    for (const u of [msg.batch.errorRows, msg.batch.failedBytes]) if (u && ownsBuffer(u)) transfer.push(u.buffer as ArrayBuffer);
+  }
   if (msg.type === 'validated' && msg.keys.kind === 'small' && ownsBuffer(msg.keys.bits)) transfer.push(msg.keys.bits.buffer as ArrayBuffer);
   port.postMessage(msg, transfer);
 };

@@ -46,8 +46,8 @@ export interface ValidateInput {
   references: 'staging' | 'warehouse' | 'none';
 }
 
-/** Characters of COPY rows per error insert (≈ 5,000 errors). */
-const ERROR_BATCH_CHARS = 1 << 20;
+/** Bytes of COPY rows per error insert (≈ 5,000 errors). */
+const ERROR_BATCH_BYTES = 1 << 20;
 /**
  * Rows and bytes per insert: large inserts make few parts (cheaper for the engine), bytes bound memory (two
  * batches at most: one in flight, one filling, each an arena of the file's). 16 MiB rather than 32: M files with
@@ -108,7 +108,7 @@ export function createValidateActivities(deps: ActivityDeps) {
     const failed = new ChunkedListWriter(deps.redis.staging, keys.failed(tenantId, loanType, fileType, syncId), deps.failedRowsTtlSeconds);
     await failed.reset();
 
-    // Errors come back as COPY rows and failed rows joined (FileValidatorInit.store): strings, not objects.
+    // Errors come back as COPY rows and failed rows as their lines (FileValidatorInit.store): bytes, not objects.
     const init: FileValidatorInit = { fileType, loanType, references: await loadReferences(input), store: { syncId } };
     // Stamped on every staged row by the INSERT (Warehouse.insertStaged).
     const fixed = { loan_type: loanType, sync_id: syncId, loaded_at: new Date().toISOString().replace('T', ' ').replace('Z', '') };
@@ -135,7 +135,8 @@ export function createValidateActivities(deps: ActivityDeps) {
     let stagedParts: Uint8Array[] = [];
     let stagedRows = 0;
     let stagedBytes = 0;
-    let errRows = '';
+    let errRows: Uint8Array[] = [];
+    let errBytes = 0;
     let rowsTotal = 0;
     let rowsInvalid = 0;
     let errorCount = 0;
@@ -162,7 +163,8 @@ export function createValidateActivities(deps: ActivityDeps) {
     const flushErrors = async () => {
       if (errRows.length === 0) return;
       const rows = errRows;
-      errRows = '';
+      errRows = [];
+      errBytes = 0;
       if (errInflight) await timed('errors', errInflight);
       const p = insertValidationErrorRows(deps.db, tenantId, rows);
       p.catch(() => {});
@@ -195,13 +197,16 @@ export function createValidateActivities(deps: ActivityDeps) {
         stagedRows += b.stagedRows;
         stagedBytes += block.byteLength;
       }
-      errRows += b.errorRows;
-      if (b.failedLines.length) await timed('failed', failed.writeAll(b.failedLines));
+      if (b.errorRows) {
+        errRows.push(b.errorRows);
+        errBytes += b.errorRows.byteLength;
+      }
+      if (b.failedBytes) await timed('failed', failed.writeBytes(b.failedBytes));
       rowsTotal = b.rowsTotal;
       rowsInvalid = b.rowsInvalid;
       errorCount = b.errorCount;
       if (stagedRows >= insertRows || stagedBytes >= INSERT_BYTES) await flushRows();
-      if (errRows.length >= ERROR_BATCH_CHARS) await flushErrors();
+      if (errBytes >= ERROR_BATCH_BYTES) await flushErrors();
       if (first) {
         first = false;
         await report(true);

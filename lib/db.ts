@@ -24,9 +24,11 @@ export function createDb(databaseUrl: string, max = 10): Db {
  * row, and the client builds no arrays. node-postgres runs it as a Query whose copy-in response is answered with
  * the data instead of refused.
  */
-export function copyIn(c: DbClient, sql: string, data: string): Promise<void> {
+/** COPY … FROM STDIN of `data`: text, or its UTF-8 bytes in parts (sent as they are). */
+export function copyIn(c: DbClient, sql: string, data: string | readonly Uint8Array[]): Promise<void> {
+  const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
   return new Promise<void>((resolve, reject) => {
-    c.query(new CopyIn(sql, Buffer.from(data, 'utf8'), (err) => (err ? reject(err) : resolve())));
+    c.query(new CopyIn(sql, parts, (err) => (err ? reject(err) : resolve())));
   });
 }
 
@@ -38,7 +40,7 @@ interface CopyConnection {
 class CopyIn extends pg.Query {
   constructor(
     sql: string,
-    private readonly payload: Buffer,
+    private readonly payload: readonly Buffer[],
     callback: (err: Error | null) => void,
   ) {
     super({ text: sql, callback } as pg.QueryConfig);
@@ -46,7 +48,7 @@ class CopyIn extends pg.Query {
 
   // pg.Query refuses a copy-in ('No source stream defined'); this one sends its rows and ends the copy.
   handleCopyInResponse(connection: CopyConnection): void {
-    connection.sendCopyFromChunk(this.payload);
+    for (const part of this.payload) connection.sendCopyFromChunk(part);
     connection.endCopyFrom();
   }
 }

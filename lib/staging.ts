@@ -296,7 +296,8 @@ export async function* readChunks(redis: Redis, listKey: string): AsyncGenerator
  * for each one stalled validation); chunks land in the order written.
  */
 export class ChunkedListWriter {
-  private parts: string[] = [];
+  /** Bytes of whole lines, each ending in a line break. */
+  private bytes: Uint8Array[] = [];
   private size = 0;
   private first = true;
   private inflight: Promise<void> | null = null;
@@ -309,23 +310,25 @@ export class ChunkedListWriter {
     await this.redis.del(this.key);
   }
   async writeAll(lines: readonly string[]): Promise<void> {
-    for (const line of lines) {
-      this.parts.push(line);
-      this.size += line.length + 1;
-      if (this.size >= CHUNK_BYTES) await this.flush();
-    }
+    if (lines.length > 0) await this.writeBytes(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+  }
+  /** Bytes of whole lines, each ending in a line break (a chunk of the list never cuts a line). */
+  async writeBytes(b: Uint8Array): Promise<void> {
+    this.bytes.push(b);
+    this.size += b.byteLength;
+    if (this.size >= CHUNK_BYTES) await this.flush();
   }
   /** Starts pushing what is buffered; waits only for the chunk before it, so at most two are in memory. */
   async flush(): Promise<void> {
     if (this.size === 0) return;
-    const text = this.parts.join('\n') + '\n';
-    this.parts = [];
+    const text = Buffer.concat(this.bytes);
+    this.bytes = [];
     this.size = 0;
     const prev = this.inflight;
     const first = this.first;
     this.first = false;
     const push = (async () => {
-      const packed = await gzip(Buffer.from(text), { level: 1 });
+      const packed = await gzip(text, { level: 1 });
       if (prev) await prev;
       const m = this.redis.multi().rpush(this.key, packed);
       if (first) m.expire(this.key, this.ttlSeconds);

@@ -132,7 +132,8 @@ export interface ValidationErrorRow {
 }
 
 /** Errors written as COPY rows (domain/error-rows.ts errorRow, as the validation threads send them): one round trip. */
-export async function insertValidationErrorRows(db: Db, tenantId: string, rows: string): Promise<void> {
+/** `rows`: COPY text rows (domain/error-rows.ts), as a string or as its UTF-8 bytes in parts. */
+export async function insertValidationErrorRows(db: Db, tenantId: string, rows: string | readonly Uint8Array[]): Promise<void> {
   if (rows.length === 0) return;
   await withTenant(db, tenantId, (c) => copyIn(c, 'COPY validation_errors (sync_id, file_type, row, field, code, message, value) FROM STDIN', rows));
 }

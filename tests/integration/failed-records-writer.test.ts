@@ -28,7 +28,7 @@ test('lines written in batches of any size while chunks are in flight read back 
   await w.reset();
   const lines: string[] = [];
   let n = 0;
-  // ~6 chunks; batch sizes vary so chunk cuts fall inside and between batches.
+  // ~6 chunks; batch sizes vary, so the cuts (after the batch that fills a chunk) fall at varying lines.
   while (lines.length * 200 < 6 * CHUNK_BYTES) {
     const batch = Array.from({ length: 1 + ((n * 7919) % 3000) }, () => JSON.stringify({ row: n++, fields: ['x'.repeat(n % 300)] }));
     lines.push(...batch);

@@ -61,7 +61,7 @@ test('file validator: transferable batches own their memory; small pooled buffer
   assert.equal(ownsBuffer(Buffer.from('small')), false, 'a small Buffer is a slice of the shared pool');
 });
 
-test('file validator: with store, errors come as the COPY rows of their records and failed rows as their lines joined, batch by batch', async () => {
+test('file validator: with store, errors come as the UTF-8 bytes of the COPY rows of their records and failed rows as the bytes of their lines, batch by batch', async () => {
   const f = await generateInMemory({ loanType: 'RETAIL', credits: 400, errorRate: 0.2, seed: 11 });
   // A value COPY must escape, in an error.
   const body = Buffer.from(f.credit.replace(/\n(R\d+),/, '\nR\t\\x,'));
@@ -78,14 +78,17 @@ test('file validator: with store, errors come as the COPY rows of their records 
   assert.equal(stored.length, records.length);
   const prefix = errorRowPrefix(syncId, 'credit');
   let tricky = 0;
+  const text = (u: Uint8Array | null) => (u === null ? null : Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8'));
   stored.forEach((b, i) => {
     const r = records[i];
     assert.deepEqual(b.errors, [], 'no records with store');
-    assert.equal(r.errorRows, '', 'no COPY rows without store');
-    assert.equal(b.errorRows, r.errors.map((e) => errorRow(prefix, e)).join(''));
-    assert.deepEqual(b.failedLines, r.failedLines.length ? [r.failedLines.join('\n')] : []);
+    assert.equal(r.errorRows, null, 'no COPY rows without store');
+    assert.equal(r.failedBytes, null, 'no failed bytes without store');
+    assert.equal(text(b.errorRows), r.errors.length ? r.errors.map((e) => errorRow(prefix, e)).join('') : null);
+    assert.deepEqual(b.failedLines, [], 'no failed lines as strings with store');
+    assert.equal(text(b.failedBytes), r.failedLines.length ? r.failedLines.map((l) => `${l}\n`).join('') : null);
     assert.equal(b.errorCount, r.errorCount);
-    if (b.errorRows.includes('R\\t\\\\x')) tricky++;
+    if (text(b.errorRows)?.includes('R\\t\\\\x')) tricky++;
   });
   assert.ok(records.some((r) => r.errors.length > 1), 'batches of several errors');
   assert.equal(tricky, 1, 'the escaped value is in the rows');
