@@ -432,6 +432,14 @@ function bundledThreadCode(): string | null {
   return threadCode;
 }
 
+/**
+ * A validation thread's young generation. Its live objects are few (a row's values, the batch being built), so a
+ * smaller nursery is scavenged as fast and holds less. `scripts/bench-thread-memory.ts` (M-err payment file,
+ * two to four runs each): default 245–246 MB peak RSS, 43.0–45.1 s; 16 MB 200–216 MB, 42.9–43.6 s; 8 MB 187–194 MB
+ * but 52–53 s.
+ */
+const THREAD_YOUNG_GENERATION_MB = 16;
+
 /** One worker thread, as promises (one reply per message, in order) or as callbacks (parallel validation). */
 class ValidationThread {
   private readonly worker: Worker;
@@ -440,7 +448,8 @@ class ValidationThread {
 
   constructor(data: WorkerData, onMessage?: (m: WorkerOut) => void, onError?: (e: unknown) => void) {
     const code = bundledThreadCode();
-    this.worker = code === null ? new Worker(new URL('./validate-worker-boot.mjs', import.meta.url), { workerData: data }) : new Worker(code, { eval: true, workerData: data });
+    const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } };
+    this.worker = code === null ? new Worker(new URL('./validate-worker-boot.mjs', import.meta.url), options) : new Worker(code, { ...options, eval: true });
     const fail = (err: unknown) => {
       if (this.failure === null) this.failure = err;
       for (const w of this.waiting.splice(0)) w.reject(this.failure);
