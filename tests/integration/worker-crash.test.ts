@@ -74,6 +74,17 @@ async function scenario(faultPoint: string, phase: string, lastStep: string | nu
     const id = await syncNow(apiClient(child.url, apiKey), ['credit', 'payment_plan'], files);
     baseline = await waitForSync(child.url, apiKey, id, 120_000);
     assert.equal(baseline.status, 'SUCCESS', baseline.message);
+    // The log is final before the workflow ends (it still starts the profiles run). Stopped in between, the
+    // workflow's last task waits for the dead worker's sticky queue to time out, and a sync started meanwhile is
+    // rightly 409 SYNC_ALREADY_RUNNING: stop this child only once the workflow is done.
+    const baselineApi = apiClient(child.url, apiKey);
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const { body } = await baselineApi.json(`/api/sync/logs/${id}/progress/`);
+      // Answered by the workflow itself (live), not the log's fallback.
+      if (body.live && body.phase === 'done') break;
+      if (Date.now() > deadline) assert.fail(`the baseline sync's workflow never ended (phase ${body.phase}, live ${body.live})`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
     await child.kill('SIGTERM');
   }
   child = await startChild({ ...env, ...faults });
