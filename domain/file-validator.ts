@@ -55,7 +55,7 @@ export interface ValidateBatch {
   /**
    * With FileValidatorInit.store: the errors as COPY rows of validation_errors, UTF-8, else null (none). Bytes,
    * not a string: they cross to the activity's thread without a copy and never enter its heap (as strings, with
-   * the failed lines, they kept an M-err sync's heap there at 76–85 MB committed instead of 55 MB).
+   * the failed lines, they kept an M-err sync's heap there at 73–85 MB committed instead of 55 MB).
    */
   errorRows: Uint8Array | null;
   /** Failed rows as JSON lines `{row, fields, errors}` (kept 72 h for the failed-records CSV); empty with store. */
