@@ -62,11 +62,11 @@ let failed = false;
 
 const send = (msg: WorkerOut) => {
   const transfer: ArrayBuffer[] = [];
-  const b = 'batch' in msg ? msg.batch.staged : null;
-  if (b && sinkOwned(b)) transfer.push(b.buffer as ArrayBuffer);
   if ('batch' in msg) {
+    const { staged, errorRows, failedBytes } = msg.batch;
+    if (staged && sinkOwned(staged)) transfer.push(staged.buffer as ArrayBuffer);
     // Own buffers move; the rare small one (a slice of Buffer's pool) is copied.
-    for (const u of [msg.batch.errorRows, msg.batch.failedBytes]) if (u && ownsBuffer(u)) transfer.push(u.buffer as ArrayBuffer);
+    for (const u of [errorRows, failedBytes]) if (u && ownsBuffer(u)) transfer.push(u.buffer as ArrayBuffer);
   }
   if (msg.type === 'validated' && msg.keys.kind === 'small' && ownsBuffer(msg.keys.bits)) transfer.push(msg.keys.bits.buffer as ArrayBuffer);
   port.postMessage(msg, transfer);

@@ -309,9 +309,6 @@ export class ChunkedListWriter {
   async reset(): Promise<void> {
     await this.redis.del(this.key);
   }
-  async writeAll(lines: readonly string[]): Promise<void> {
-    if (lines.length > 0) await this.writeBytes(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
-  }
   /** Bytes of whole lines, each ending in a line break (a chunk of the list never cuts a line). */
   async writeBytes(b: Uint8Array): Promise<void> {
     this.bytes.push(b);

@@ -131,9 +131,11 @@ export interface ValidationErrorRow {
   value: string | null;
 }
 
-/** Errors written as COPY rows (domain/error-rows.ts errorRow, as the validation threads send them): one round trip. */
-/** `rows`: COPY text rows (domain/error-rows.ts), as a string or as its UTF-8 bytes in parts. */
-export async function insertValidationErrorRows(db: Db, tenantId: string, rows: string | readonly Uint8Array[]): Promise<void> {
+/**
+ * Errors written as COPY rows (domain/error-rows.ts errorRow), as the UTF-8 bytes the validation threads send, in
+ * parts: one round trip.
+ */
+export async function insertValidationErrorRows(db: Db, tenantId: string, rows: readonly Uint8Array[]): Promise<void> {
   if (rows.length === 0) return;
   await withTenant(db, tenantId, (c) => copyIn(c, 'COPY validation_errors (sync_id, file_type, row, field, code, message, value) FROM STDIN', rows));
 }

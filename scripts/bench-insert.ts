@@ -1,8 +1,8 @@
 /**
  * The engine's side of a sync, alone: a cached benchmark file validated in-process into staged batches, then
  * turned into Native blocks and inserted into a fresh embedded warehouse's staging table batch by batch as the
- * validate activity does, then moved into the fact table (REPLACE PARTITION). Prints wall and CPU time per step (the engine runs in this
- * process, so its CPU is this process's). Informative, never asserted.
+ * validate activity does, then moved into the fact table (REPLACE PARTITION). Prints wall and CPU time per step
+ * (the engine runs in this process, so its CPU is this process's). Informative, never asserted.
  * Usage: `node --import tsx scripts/bench-insert.ts [dataset=S-clean] [file=payment_plan] [rowsPerInsert=400000]`.
  */
 import fs from 'node:fs';

@@ -23,7 +23,6 @@ const SIZES: Record<string, number> = { S: 100_000, M: 1_000_000 };
 const sizes = sizeArg === 'SM' ? ['S', 'M'] : [sizeArg];
 /** API processes of the API role (API_PROCESSES): one per core by default, as a deployment would run them. */
 const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? Math.min(4, os.availableParallelism()));
-/** Where the embedded engine runs: its own warehouse process (default, like a ClickHouse server) or in the worker. */
 /**
  * Seconds of the same load before each endpoint's measured 10 s, reported apart: V8 compiles a process's code for
  * an endpoint during its first seconds of requests (GET sync logs: p99 20–30 ms then, 5–10 ms after), which a
@@ -32,6 +31,7 @@ const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? Math.min(4, os.a
 const LOAD_WARMUP_S = Number(process.env.BENCH_LOAD_WARMUP ?? 3);
 /** The datasets of each size: clean and with 5 % errors; BENCH_ERROR_RATES=0.05 measures only the latter (API load included). */
 const ERROR_RATES = (process.env.BENCH_ERROR_RATES ?? '0,0.05').split(',').map(Number);
+/** Where the embedded engine runs: its own warehouse process (default, like a ClickHouse server) or in the worker. */
 const SEPARATE_ENGINE = (process.env.BENCH_WAREHOUSE ?? 'separate') === 'separate';
 
 interface Result {

@@ -13,6 +13,8 @@ import { CHUNK_BYTES, ChunkedListWriter, readLines } from '../../lib/staging.ts'
 
 void TEST_DATA_DIR;
 let redis: Redis;
+/** Lines as ChunkedListWriter takes them: their bytes, each ending in a line break (as the validation threads send them). */
+const bytesOf = (lines: string[]) => Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
 const key = (name: string) => `findata:test:failed-writer:${name}:${crypto.randomBytes(4).toString('hex')}`;
 
 before(() => {
@@ -32,7 +34,7 @@ test('lines written in batches of any size while chunks are in flight read back 
   while (lines.length * 200 < 6 * CHUNK_BYTES) {
     const batch = Array.from({ length: 1 + ((n * 7919) % 3000) }, () => JSON.stringify({ row: n++, fields: ['x'.repeat(n % 300)] }));
     lines.push(...batch);
-    await w.writeAll(batch);
+    await w.writeBytes(bytesOf(batch));
   }
   await w.close();
   assert.ok((await redis.llen(k)) >= 5, 'several chunks were pushed');
@@ -52,7 +54,7 @@ test('a push that fails in flight is not lost silently: the writer rejects by cl
   await redis.set(k, 'not a list'); // RPUSH on it fails with WRONGTYPE
   const line = JSON.stringify({ row: 1, fields: ['y'.repeat(1000)] });
   await assert.rejects(async () => {
-    for (let i = 0; i < 3; i++) await w.writeAll(Array.from({ length: Math.ceil(CHUNK_BYTES / 1000) }, () => line));
+    for (let i = 0; i < 3; i++) await w.writeBytes(bytesOf(Array.from({ length: Math.ceil(CHUNK_BYTES / 1000) }, () => line)));
     await w.close();
   }, /WRONGTYPE/);
   await w.settle();

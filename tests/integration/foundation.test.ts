@@ -103,7 +103,7 @@ describe('validation error storage', () => {
     const values = ['a\tb', 'line1\nline2\r\n', 'C:\\path\\N', '\\N', 'nul\u0000byte', '"quoted",x', 'KREDİ ıÇ €', '', null];
     const errs = values.map((value, i) => ({ file_type: 'credit' as const, row: i + 1, field: i === 0 ? 'tab\tfield' : 'customer_id', code: 'FORMAT', message: `message ${i}\\ with \t tab`, value }));
     const prefix = errorRowPrefix(syncId, 'credit');
-    await insertValidationErrorRows(p.db, a, errs.map((e) => errorRow(prefix, e)).join(''));
+    await insertValidationErrorRows(p.db, a, [Buffer.from(errs.map((e) => errorRow(prefix, e)).join(''), 'utf8')]);
     const { total, items } = await listValidationErrors(p.db, a, syncId, { limit: 100, offset: 0 });
     assert.equal(total, values.length);
     assert.deepEqual(

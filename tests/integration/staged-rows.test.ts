@@ -1,8 +1,9 @@
 /**
  * Staged rows (domain/staged-rows.ts) as the real engine reads them: rows encoded by StagedRowEncoder, turned into
  * a Native block (nativeBlock) and inserted through Warehouse.insertStaged hold exactly the values ClickHouse
- * itself parses from the same text, for every column of both file types, at the edges of each type (decimals beyond 2^53, dates before 1970, the widest
- * UInts, NULLs, strings with bytes TabSeparated would have had to escape). Embedded engine in this process.
+ * itself parses from the same text, for every column of both file types, at the edges of each type (decimals
+ * beyond 2^53, dates before 1970, the widest UInts, NULLs, strings with bytes TabSeparated would have had to
+ * escape). Embedded engine in this process.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
