@@ -79,8 +79,10 @@ async function majorGcs(url: string): Promise<{ count: number; s: number } | nul
   try {
     const text = await (await fetch(`${url}/metrics`)).text();
     const read = (k: string) => Number(new RegExp(`^nodejs_gc_duration_seconds_${k}\\{[^}]*kind="major"[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    // No line for a kind until the process has run one; none at all when it does not export the metric.
+    if (!text.includes('nodejs_gc_duration_seconds')) return null;
     const count = read('count');
-    return Number.isFinite(count) ? { count, s: read('sum') } : null;
+    return Number.isFinite(count) ? { count, s: read('sum') } : { count: 0, s: 0 };
   } catch {
     return null;
   }
@@ -192,6 +194,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
   });
   try {
     const h = { authorization: `Api-Key ${apiKey}` };
+    const apiGc0 = await majorGcs(child.url);
     const t0 = performance.now();
     for (const ft of ['credit', 'payment_plan']) {
       const r = await fetch(`${child.url}/api/uploads/RETAIL/${ft}`, {
@@ -203,6 +206,8 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
       if (r.status !== 201) throw new Error(`upload ${ft}: ${r.status} ${await r.text()}`);
     }
     const upload = (performance.now() - t0) / 1000;
+    const apiGc1 = await majorGcs(child.url);
+    if (apiGc0 && apiGc1) log(`${name}: API processes (all): ${apiGc1.count - apiGc0.count} full collections during the uploads, ${(apiGc1.s - apiGc0.s).toFixed(2)} s of pauses`);
     const cpu0 = { worker: cpuSeconds(worker.proc.pid), engine: cpuSeconds(engine?.proc.pid) };
     const gc0 = await majorGcs(worker.url);
     const engineGc0 = engine ? await majorGcs(engine.url) : null;
