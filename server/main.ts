@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import { localSecret, startPlatform } from './platform.ts';
 import { provisionDemo } from './demo.ts';
 import { announceReady, runApiPrimary } from './api-cluster.ts';
+import { tuneHeapForBufferTraffic } from '../lib/heap.ts';
 
 async function main() {
   let config;
@@ -21,6 +22,8 @@ async function main() {
     }
     throw err;
   }
+  // Every role streams files through a small heap: uploads (API), staged rows (worker), insert bodies (warehouse).
+  tuneHeapForBufferTraffic();
   if (config.apiProcesses > 1 && cluster.isPrimary) {
     // The API processes are forked from here; each runs this file again and takes the path below.
     runApiPrimary(config, createLogger(config.logLevel, { role: 'api', component: 'cluster' }), () => {

@@ -8,7 +8,6 @@ import client from 'prom-client';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { openWarehouse } from '../lib/warehouse.ts';
-import { tuneHeapForBufferTraffic } from '../lib/heap.ts';
 import { ownerSocket, serveWarehouse } from '../lib/warehouse-owner.ts';
 import { markOwner } from './platform.ts';
 import { serveProcessMetrics } from './process-metrics.ts';
@@ -19,8 +18,6 @@ export interface WarehouseProcess {
 }
 
 export async function startWarehouseProcess(config: Config, log: Logger): Promise<WarehouseProcess> {
-  // Every insert body passes through this process's heap (lib/heap.ts says why).
-  tuneHeapForBufferTraffic();
   // Throws chdb's "Cannot lock file" when another process already owns this data folder.
   const warehouse = await openWarehouse(config.clickhouse);
   const unmarkOwner = markOwner(config.dataDir);

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createActivities } from '../activities/index.ts';
-import { tuneHeapForBufferTraffic } from '../lib/heap.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -49,8 +48,6 @@ export interface WorkerSettings {
 
 export async function createSyncWorker(s: WorkerSettings, deps: ActivityDeps): Promise<Worker> {
   const connection = s.connection ?? (await NativeConnection.connect({ address: s.address }));
-  // The validate activity passes every staged byte through this process's heap (lib/heap.ts says why).
-  tuneHeapForBufferTraffic();
   let apart: { codePath: string } | null = null;
   if (!s.workflowBundle && s.bundleDir) {
     removeStaleBundles(s.bundleDir);
