@@ -11,7 +11,7 @@
  * the heap: 201 in the worker during one M sync with 5 % errors, every few hundred milliseconds, with four of V8's
  * helper threads marking too (`--trace-gc --trace-incremental-marking`). (The warehouse process's ≈ 70 had V8's
  * other trigger, every 64 MB of external memory: lib/warehouse-owner.ts no longer joins an insert body's parts.)
- * A fixed growth factor of 2 leaves ≈ 40 MB of room: 33–38 collections in the worker, 10 s less of its CPU
+ * A fixed growth factor of 2 leaves ≈ 40 MB of room: 30–38 collections in the worker, 10 s less of its CPU
  * (39 → 29–31 s) and a 10–16 % faster sync, for ≈ 20–30 MB more peak RSS; the API processes' full collections
  * during an M sync's uploads fell from 82–143 to 56–68, their peak RSS unchanged (docs/BENCHMARKS.md, round 12).
  */
