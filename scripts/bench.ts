@@ -88,6 +88,9 @@ async function majorGcs(url: string): Promise<{ count: number; s: number } | nul
   }
 }
 
+const gcDelta = (a: { count: number; s: number } | null, b: { count: number; s: number } | null) =>
+  a && b ? `${b.count - a.count} full collections, ${(b.s - a.s).toFixed(2)} s of pauses` : 'full collections not readable (no /metrics answer)';
+
 function peakRss(pid: number): number {
   try {
     return Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -161,7 +164,7 @@ const ANCHOR_RUNS = Math.max(1, Number(process.env.BENCH_ANCHOR_RUNS ?? 2));
 const secs = (a: string | null | undefined, b: string | null | undefined) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : 0);
 
 async function measure(name: string, dir: string, withLoad: boolean): Promise<{ r: Result; load: any[] }> {
-  // The floor is the anchor's best run: one run moved by ±20 % from run to run on one machine (3.95–5.76 s for M).
+  // The floor is the anchor's best run: single runs gave 3.95–5.76 s for M on one machine within an hour.
   const anchors: any[] = [];
   for (let i = 0; i < ANCHOR_RUNS; i++) {
     anchors.push(JSON.parse((await run('node', ['--import', 'tsx', 'scripts/bench-anchor.ts', dir, 'RETAIL', path.join(BENCH, 'anchor-db')], { cwd: ROOT, maxBuffer: 1 << 20 })).stdout));
@@ -207,7 +210,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     }
     const upload = (performance.now() - t0) / 1000;
     const apiGc1 = await majorGcs(child.url);
-    if (apiGc0 && apiGc1) log(`${name}: API processes (all): ${apiGc1.count - apiGc0.count} full collections during the uploads, ${(apiGc1.s - apiGc0.s).toFixed(2)} s of pauses`);
+    log(`${name}: API processes (all): ${gcDelta(apiGc0, apiGc1)} during the uploads`);
     const cpu0 = { worker: cpuSeconds(worker.proc.pid), engine: cpuSeconds(engine?.proc.pid) };
     const gc0 = await majorGcs(worker.url);
     const engineGc0 = engine ? await majorGcs(engine.url) : null;
@@ -227,9 +230,9 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     const total = (performance.now() - t0) / 1000;
     const gc1 = await majorGcs(worker.url);
     const workerMajorGcs = gc0 && gc1 ? { count: gc1.count - gc0.count, s: gc1.s - gc0.s } : null;
-    if (workerMajorGcs) log(`${name}: worker main thread: ${workerMajorGcs.count} full collections, ${workerMajorGcs.s.toFixed(2)} s of pauses`);
+    log(`${name}: worker main thread: ${gcDelta(gc0, gc1)}`);
     const engineGc1 = engine ? await majorGcs(engine.url) : null;
-    if (engineGc0 && engineGc1) log(`${name}: engine process main thread: ${engineGc1.count - engineGc0.count} full collections, ${(engineGc1.s - engineGc0.s).toFixed(2)} s of pauses`);
+    if (engine) log(`${name}: engine process main thread: ${gcDelta(engineGc0, engineGc1)}`);
     const cpu = { worker: cpuSeconds(worker.proc.pid) - cpu0.worker, engine: engine ? cpuSeconds(engine.proc.pid) - cpu0.engine : null };
     log(`${name}: CPU during the sync: worker ${cpu.worker.toFixed(1)} s, engine ${cpu.engine === null ? '(in the worker)' : `${cpu.engine.toFixed(1)} s`}`);
     const services = serviceCpu();
