@@ -1,7 +1,7 @@
 /** The CPU side of the validate activity (domain/file-validator.ts), in-process: what it stages and reports. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FileValidator, ownsBuffer, type ValidateBatch } from '../../domain/file-validator.ts';
+import { FileValidator, Utf8Builder, ownsBuffer, type ValidateBatch } from '../../domain/file-validator.ts';
 import { generateInMemory } from '../../domain/generator.ts';
 import { stagedColumns } from '../../domain/staged-rows.ts';
 import { stagedLines } from '../helpers/staged-rows.ts';
@@ -61,35 +61,50 @@ test('file validator: transferable batches own their memory; small pooled buffer
   assert.equal(ownsBuffer(Buffer.from('small')), false, 'a small Buffer is a slice of the shared pool');
 });
 
-test('file validator: with store, errors come as the UTF-8 bytes of the COPY rows of their records and failed rows as the bytes of their lines, batch by batch', async () => {
-  const f = await generateInMemory({ loanType: 'RETAIL', credits: 400, errorRate: 0.2, seed: 11 });
-  // A value COPY must escape, in an error.
-  const body = Buffer.from(f.credit.replace(/\n(R\d+),/, '\nR\t\\x,'));
-  const syncId = '0b7c8f0e-5d3a-4e62-9a51-3c1f2a9d8e77';
-  const pass = (store: boolean) => {
-    const v = new FileValidator({ fileType: 'credit', loanType: 'RETAIL', references: null, store: store ? { syncId } : undefined });
-    const out: ValidateBatch[] = [];
-    for (let o = 0; o < body.length; o += 8192) out.push(v.push(body.subarray(o, o + 8192)));
-    out.push(v.end());
-    return out;
-  };
-  const records = pass(false);
-  const stored = pass(true);
-  assert.equal(stored.length, records.length);
-  const prefix = errorRowPrefix(syncId, 'credit');
-  let tricky = 0;
-  const text = (u: Uint8Array | null) => (u === null ? null : Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8'));
-  stored.forEach((b, i) => {
-    const r = records[i];
-    assert.deepEqual(b.errors, [], 'no records with store');
-    assert.equal(r.errorRows, null, 'no COPY rows without store');
-    assert.equal(r.failedBytes, null, 'no failed bytes without store');
-    assert.equal(text(b.errorRows), r.errors.length ? r.errors.map((e) => errorRow(prefix, e)).join('') : null);
-    assert.deepEqual(b.failedLines, [], 'no failed lines as strings with store');
-    assert.equal(text(b.failedBytes), r.failedLines.length ? r.failedLines.map((l) => `${l}\n`).join('') : null);
-    assert.equal(b.errorCount, r.errorCount);
-    if (text(b.errorRows)?.includes('R\\t\\\\x')) tricky++;
+for (const [chunk, credits] of [[8192, 400], [Infinity, 1500]] as const) {
+  test(`file validator: with store, errors come as the UTF-8 bytes of the COPY rows of their records and failed rows as the bytes of their lines, batch by batch (${chunk === Infinity ? 'one batch of more than 64 KiB' : `${chunk}-byte chunks`})`, async () => {
+    const f = await generateInMemory({ loanType: 'RETAIL', credits, errorRate: 0.2, seed: 11 });
+    // A value COPY must escape, with characters of more than one UTF-8 byte, in an error.
+    const body = Buffer.from(f.credit.replace(/\n(R\d+),/, '\nR\t\\xİş,'));
+    const syncId = '0b7c8f0e-5d3a-4e62-9a51-3c1f2a9d8e77';
+    const pass = (store: boolean) => {
+      const v = new FileValidator({ fileType: 'credit', loanType: 'RETAIL', references: null, store: store ? { syncId } : undefined });
+      const out: ValidateBatch[] = [];
+      for (let o = 0; o < body.length; o += Math.min(chunk, body.length)) out.push(v.push(body.subarray(o, o + chunk)));
+      out.push(v.end());
+      return out;
+    };
+    const records = pass(false);
+    const stored = pass(true);
+    assert.equal(stored.length, records.length);
+    const prefix = errorRowPrefix(syncId, 'credit');
+    let tricky = 0;
+    const text = (u: Uint8Array | null) => (u === null ? null : Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8'));
+    stored.forEach((b, i) => {
+      const r = records[i];
+      assert.deepEqual(b.errors, [], 'no records with store');
+      assert.equal(r.errorRows, null, 'no COPY rows without store');
+      assert.equal(r.failedBytes, null, 'no failed bytes without store');
+      assert.equal(text(b.errorRows), r.errors.length ? r.errors.map((e) => errorRow(prefix, e)).join('') : null);
+      assert.deepEqual(b.failedLines, [], 'no failed lines as strings with store');
+      assert.equal(text(b.failedBytes), r.failedLines.length ? r.failedLines.map((l) => `${l}\n`).join('') : null);
+      assert.equal(b.errorCount, r.errorCount);
+      if (text(b.errorRows)?.includes('R\\t\\\\xİş')) tricky++;
+    });
+    assert.ok(records.some((r) => r.errors.length > 1), 'batches of several errors');
+    if (chunk === Infinity) assert.ok(stored.some((b) => (b.failedBytes?.byteLength ?? 0) > 64 << 10), 'a batch of more than 64 KiB of failed rows');
+    assert.equal(tricky, 1, 'the escaped value is in the rows');
   });
-  assert.ok(records.some((r) => r.errors.length > 1), 'batches of several errors');
-  assert.equal(tricky, 1, 'the escaped value is in the rows');
+}
+
+test('Utf8Builder: strings of several-byte characters past its first buffer come out whole, and each take starts afresh', () => {
+  const b = new Utf8Builder();
+  const parts = ['row 1\tİstanbul\n', 'ş'.repeat(40_000), '€'.repeat(30_000), 'plain\n'];
+  for (const p of parts) b.write(p);
+  assert.equal(Buffer.from(b.take()!).toString('utf8'), parts.join(''));
+  assert.equal(b.take(), null, 'nothing written since the last take');
+  b.write('again');
+  const out = b.take()!;
+  assert.equal(Buffer.from(out).toString('utf8'), 'again');
+  assert.ok(ownsBuffer(out), 'a buffer of its own, to be transferred');
 });
