@@ -71,16 +71,18 @@ async function dataset(size: string, errorRate: number) {
   return { dir, summary: JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) };
 }
 
+type Gcs = { count: number; s: number };
+
 /**
  * The full collections of a process's main thread so far, from prom-client's default metrics on its /metrics
  * (`nodejs_gc_duration_seconds`, kind major); null when the endpoint does not answer.
  */
-async function majorGcs(url: string): Promise<{ count: number; s: number } | null> {
+async function majorGcs(url: string): Promise<Gcs | null> {
   try {
     const text = await (await fetch(`${url}/metrics`)).text();
-    const read = (k: string) => Number(new RegExp(`^nodejs_gc_duration_seconds_${k}\\{[^}]*kind="major"[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
     // No line for a kind until the process has run one; none at all when it does not export the metric.
     if (!text.includes('nodejs_gc_duration_seconds')) return null;
+    const read = (k: string) => Number(new RegExp(`^nodejs_gc_duration_seconds_${k}\\{[^}]*kind="major"[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
     const count = read('count');
     return Number.isFinite(count) ? { count, s: read('sum') } : { count: 0, s: 0 };
   } catch {
@@ -88,8 +90,8 @@ async function majorGcs(url: string): Promise<{ count: number; s: number } | nul
   }
 }
 
-const gcDelta = (a: { count: number; s: number } | null, b: { count: number; s: number } | null) =>
-  a && b ? `${b.count - a.count} full collections, ${(b.s - a.s).toFixed(2)} s of pauses` : 'full collections not readable (no /metrics answer)';
+const gcDelta = (a: Gcs | null, b: Gcs | null): Gcs | null => (a && b ? { count: b.count - a.count, s: b.s - a.s } : null);
+const gcText = (d: Gcs | null) => (d ? `${d.count} full collections, ${d.s.toFixed(2)} s of pauses` : 'full collections not readable (no /metrics answer)');
 
 function peakRss(pid: number): number {
   try {
@@ -210,7 +212,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     }
     const upload = (performance.now() - t0) / 1000;
     const apiGc1 = await majorGcs(child.url);
-    log(`${name}: API processes (all): ${gcDelta(apiGc0, apiGc1)} during the uploads`);
+    log(`${name}: API processes (all): ${gcText(gcDelta(apiGc0, apiGc1))} during the uploads`);
     const cpu0 = { worker: cpuSeconds(worker.proc.pid), engine: cpuSeconds(engine?.proc.pid) };
     const gc0 = await majorGcs(worker.url);
     const engineGc0 = engine ? await majorGcs(engine.url) : null;
@@ -229,10 +231,10 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     }
     const total = (performance.now() - t0) / 1000;
     const gc1 = await majorGcs(worker.url);
-    const workerMajorGcs = gc0 && gc1 ? { count: gc1.count - gc0.count, s: gc1.s - gc0.s } : null;
-    log(`${name}: worker main thread: ${gcDelta(gc0, gc1)}`);
+    const workerMajorGcs = gcDelta(gc0, gc1);
+    log(`${name}: worker main thread: ${gcText(workerMajorGcs)}`);
     const engineGc1 = engine ? await majorGcs(engine.url) : null;
-    if (engine) log(`${name}: engine process main thread: ${gcDelta(engineGc0, engineGc1)}`);
+    if (engine) log(`${name}: engine process main thread: ${gcText(gcDelta(engineGc0, engineGc1))}`);
     const cpu = { worker: cpuSeconds(worker.proc.pid) - cpu0.worker, engine: engine ? cpuSeconds(engine.proc.pid) - cpu0.engine : null };
     log(`${name}: CPU during the sync: worker ${cpu.worker.toFixed(1)} s, engine ${cpu.engine === null ? '(in the worker)' : `${cpu.engine.toFixed(1)} s`}`);
     const services = serviceCpu();
