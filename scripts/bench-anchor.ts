@@ -9,11 +9,13 @@ import fs from 'node:fs';
 import { COLUMNS, FACT_TABLE, isUsed, type FileType, type LoanType } from '../domain/columns.ts';
 import { openWarehouse, warehouseColumns } from '../lib/warehouse.ts';
 import { headerColumns } from '../domain/generator.ts';
+import { pathToFileURL } from 'node:url';
 
-const [dir, loanType, work] = process.argv.slice(2) as [string, LoanType, string];
-
-/** Same conversions as normalization (dates, decimals, percent scaling, code labels); bad text becomes NULL/default. */
-function conversion(ft: FileType, name: string, nullable: boolean): string {
+/**
+ * Same conversions as normalization (dates, decimals, percent scaling, code labels) of the text column
+ * `c_<name>`; bad text becomes NULL/default. scripts/bench-engine-validation.ts uses them too.
+ */
+export function conversion(ft: FileType, loanType: LoanType, name: string, nullable: boolean): string {
   const col = COLUMNS[ft].find((c) => c.name === name)!;
   const src = `c_${name}`;
   if (!isUsed(col, loanType)) return 'NULL';
@@ -43,6 +45,7 @@ function conversion(ft: FileType, name: string, nullable: boolean): string {
 }
 
 async function main() {
+  const [dir, loanType, work] = process.argv.slice(2) as [string, LoanType, string];
   fs.rmSync(work, { recursive: true, force: true });
   const wh = await openWarehouse({ url: null, user: 'default', password: '', path: work });
   await wh.command('CREATE DATABASE IF NOT EXISTS anchor');
@@ -61,7 +64,7 @@ async function main() {
         if (c.name === 'sync_id') return 'generateUUIDv4()';
         if (c.name === 'source_row') return 'rowNumberInAllBlocks() + 1';
         if (c.name === 'loaded_at') return 'now64(3)';
-        return header.includes(c.name) ? conversion(ft, c.name, c.chType.includes('Nullable')) : 'NULL';
+        return header.includes(c.name) ? conversion(ft, loanType, c.name, c.chType.includes('Nullable')) : 'NULL';
       })
       .join(', ');
     const file = path.resolve(dir, `${ft}.csv`);
@@ -78,7 +81,9 @@ async function main() {
   await wh.close();
   process.stdout.write(JSON.stringify(out) + '\n');
 }
-main().catch((e) => {
-  process.stderr.write(String(e?.stack ?? e) + '\n');
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e) => {
+    process.stderr.write(String(e?.stack ?? e) + '\n');
+    process.exit(1);
+  });
+}
