@@ -34,11 +34,11 @@ export function createApp(services: ApiServices) {
     let e: AppError;
     if (err instanceof AppError) e = err;
     else if (err instanceof HTTPException && err.status < 500) e = new AppError(err.status === 413 ? 'FILE_TOO_LARGE' : 'BAD_REQUEST', err.message || 'Bad request');
-    else if (c.req.raw.signal.aborted || clientGone(err)) {
+    else if (unexpectedCause(err, c.req.raw.signal.aborted) === 'client') {
       // The client hung up mid-request (e.g. a cancelled upload): its fault, nothing to alert on.
       (c.get('log') ?? services.log).info('client closed the request', { path: c.req.path, method: c.req.method });
       e = new AppError('BAD_REQUEST', 'The request was interrupted by the client before it was complete.');
-    } else if (dependencyDown(err)) {
+    } else if (unexpectedCause(err, false) === 'dependency') {
       // Staging Redis, PostgreSQL or the warehouse unreachable: tell the client to retry, and alert on it.
       (c.get('log') ?? services.log).error('dependency unavailable', { err: String(err), path: c.req.path, method: c.req.method });
       e = new AppError('SERVICE_UNAVAILABLE', 'A backing service is temporarily unavailable; retry shortly.', { retry_after: 5 });
@@ -78,6 +78,18 @@ export function createApp(services: ApiServices) {
   return app;
 }
 
+/**
+ * Who an error that is not an AppError is about: the client that hung up, a backing service that is down, or
+ * neither (a bug). A service's failure is checked before the client's words: PostgreSQL's "Connection terminated
+ * unexpectedly" must not read as the client's "terminated" body stream (a 400 a bank's script would not retry).
+ */
+export function unexpectedCause(err: unknown, clientAborted: boolean): 'client' | 'dependency' | 'internal' {
+  if (clientAborted) return 'client';
+  if (dependencyDown(err)) return 'dependency';
+  if (clientGone(err)) return 'client';
+  return 'internal';
+}
+
 function dependencyDown(err: unknown): boolean {
   const e = err as { name?: string; code?: string; message?: string };
   return (
@@ -87,6 +99,7 @@ function dependencyDown(err: unknown): boolean {
   );
 }
 
+/** The request body's stream failing under us: the client went away mid-request. */
 function clientGone(err: unknown): boolean {
   const code = (err as { code?: string; cause?: { code?: string } })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || /aborted|terminated/i.test(String((err as Error)?.message ?? ''));
@@ -106,7 +119,13 @@ const MIME: Record<string, string> = {
 function mountWeb(app: Hono<AppEnv>, root: string) {
   const index = path.join(root, 'index.html');
   app.get('*', async (c) => {
-    const rel = path.normalize(decodeURIComponent(c.req.path)).replace(/^(\.\.[/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(c.req.path);
+    } catch {
+      return c.notFound(); // a malformed escape (`/%C3%28`) names no file: bad input, never a 500
+    }
+    const rel = path.normalize(decoded).replace(/^(\.\.[/\\])+/, '');
     const file = path.join(root, rel);
     if (file.startsWith(root) && rel !== '/' && fs.existsSync(file) && fs.statSync(file).isFile()) {
       const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
