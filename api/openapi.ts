@@ -39,6 +39,32 @@ export function parse<S extends AnySchema>(schema: S, input: unknown): v.InferOu
 
 const json = (s: AnySchema, typeMode: 'input' | 'output') => toJsonSchema(s, { errorMode: 'ignore', typeMode }) as Record<string, unknown>;
 
+type PipeItem = { type: string; options?: readonly unknown[]; requirement?: unknown };
+
+/**
+ * A query parameter's schema. The JSON Schema converter stops at a transform, so what follows it in the pipe
+ * (the allowed values after case folding, the bounds of a number given as text) would be lost: they are read
+ * from the pipe here, so the document states what the server accepts.
+ */
+function queryParamSchema(s: AnySchema): Record<string, unknown> {
+  const base = json(s, 'input');
+  const opt = s as AnySchema & { type: string; wrapped?: AnySchema; default?: unknown };
+  const inner = (opt.type === 'optional' ? opt.wrapped! : s) as AnySchema & { pipe?: readonly PipeItem[] };
+  const pipe = inner.pipe ?? [];
+  const at = pipe.findIndex((p) => p.type === 'transform');
+  if (at < 0) return base;
+  const after = pipe.slice(at + 1);
+  const picklist = after.find((p) => p.type === 'picklist');
+  const dflt = opt.type === 'optional' && opt.default !== undefined ? { default: opt.default } : {};
+  if (picklist) return { type: 'string', enum: [...picklist.options!], description: 'case-insensitive', ...dflt };
+  const min = after.find((p) => p.type === 'min_value')?.requirement;
+  const max = after.find((p) => p.type === 'max_value')?.requirement;
+  if (typeof min === 'number' || typeof max === 'number') {
+    return { type: 'integer', ...(typeof min === 'number' ? { minimum: min } : {}), ...(typeof max === 'number' ? { maximum: max } : {}), ...(opt.default !== undefined ? { default: Number(opt.default) } : {}) };
+  }
+  return base;
+}
+
 const COMMON_ERRORS: Record<number, string> = {
   400: 'Bad input (VALIDATION_FAILED)',
   401: 'Missing, unknown, revoked or rotated API key (UNAUTHORIZED)',
@@ -56,7 +82,7 @@ export function buildOpenApi(): Record<string, unknown> {
     if (r.query) {
       for (const [name, s] of Object.entries(r.query.entries)) {
         const optional = s.type === 'optional';
-        const schema = json(s as AnySchema, 'input');
+        const schema = queryParamSchema(s as AnySchema);
         parameters.push({ name, in: 'query', required: !optional, schema });
       }
     }

@@ -1,0 +1,46 @@
+/**
+ * /api/openapi.json says what the server does: clients generated from it validate responses and fill in query
+ * parameters from it. Built in-process from the route registry; no service involved.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as v from 'valibot';
+import '../../api/app.ts'; // registers every route's document
+import { buildOpenApi } from '../../api/openapi.ts';
+import { ErrorsQuery, SyncLogsQuery } from '../../api/schemas.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const doc = buildOpenApi() as any;
+const param = (path: string, name: string) => doc.paths[path].get.parameters.find((p: { name: string }) => p.name === name).schema;
+
+test('a profile column does not require mean and sum, which only int, money and percent columns have', () => {
+  const path = Object.keys(doc.paths).find((k) => k.startsWith('/api/profiling'))!;
+  const column = doc.paths[path].get.responses['200'].content['application/json'].schema.properties.columns.items;
+  assert.ok(!column.required.includes('mean') && !column.required.includes('sum'), `required: ${column.required}`);
+  assert.ok(column.required.includes('min') && column.required.includes('max'));
+  for (const k of ['mean', 'sum']) assert.deepEqual(column.properties[k], { anyOf: [{ type: 'string' }, { type: 'null' }] });
+});
+
+test('limit and offset are documented as integers with the bounds the server enforces', () => {
+  const limit = param('/api/sync/logs/', 'limit');
+  assert.deepEqual(limit, { type: 'integer', minimum: 1, maximum: 1000, default: 50 });
+  assert.deepEqual(param('/api/sync/logs/{sync_id}/errors/', 'offset'), { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 });
+  assert.ok(v.safeParse(SyncLogsQuery, { limit: String(limit.maximum) }).success);
+  assert.ok(!v.safeParse(SyncLogsQuery, { limit: String(limit.maximum + 1) }).success);
+  assert.ok(!v.safeParse(SyncLogsQuery, { limit: String(limit.minimum - 1) }).success);
+});
+
+test('loan_type, status, file_type and code list their allowed values, each of which the server accepts', () => {
+  const cases: [string, string, v.GenericSchema][] = [
+    ['/api/sync/logs/', 'loan_type', SyncLogsQuery],
+    ['/api/sync/logs/', 'status', SyncLogsQuery],
+    ['/api/sync/logs/{sync_id}/errors/', 'file_type', ErrorsQuery],
+    ['/api/sync/logs/{sync_id}/errors/', 'code', ErrorsQuery],
+  ];
+  for (const [path, name, schema] of cases) {
+    const values: string[] = param(path, name).enum;
+    assert.ok(Array.isArray(values) && values.length >= 2, `${name}: enum ${JSON.stringify(values)}`);
+    for (const value of values) assert.ok(v.safeParse(schema, { [name]: value }).success, `${name}=${value}`);
+    assert.ok(!v.safeParse(schema, { [name]: 'NOT_A_VALUE' }).success, `${name}=NOT_A_VALUE`);
+  }
+});
