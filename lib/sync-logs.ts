@@ -1,7 +1,7 @@
 /** Sync log and validation error storage (tenant schema), shaped for api.md's sync log. */
 import type { Db } from './db.ts';
 import { copyIn, withTenant } from './db.ts';
-import type { FileType, LoanType } from '../domain/columns.ts';
+import { ERROR_CODES, FILE_TYPES, type FileType, type LoanType } from '../domain/columns.ts';
 import type { SyncOutcome, SyncProgress, SyncStatus, SyncTrigger } from '../domain/sync-types.ts';
 
 export interface SyncLog {
@@ -28,6 +28,9 @@ export interface SyncLog {
 const COLS = `sync_id, loan_type, status, trigger, workflow_id, run_id, started_at, finished_at, files, error_rate,
   errors_by_code, errors_by_field, rows_written, rows_removed, message, phases`;
 
+const ZERO_BY_CODE: Readonly<Record<string, number>> = Object.fromEntries(ERROR_CODES.map((c) => [c, 0]));
+const ZERO_BY_FILE: Readonly<Record<string, number>> = Object.fromEntries(FILE_TYPES.map((f) => [f, 0]));
+
 function toLog(tenantId: string, r: Record<string, unknown>): SyncLog {
   return {
     sync_id: r.sync_id as string,
@@ -41,9 +44,10 @@ function toLog(tenantId: string, r: Record<string, unknown>): SyncLog {
     finished_at: r.finished_at ? (r.finished_at as Date).toISOString() : null,
     files: r.files as SyncLog['files'],
     error_rate: r.error_rate as number,
-    errors_by_code: r.errors_by_code as Record<string, number>,
+    // Every code and both files from the first read on (api.md's shape): a PENDING or RUNNING log holds `{}`.
+    errors_by_code: { ...ZERO_BY_CODE, ...(r.errors_by_code as Record<string, number>) },
     errors_by_field: r.errors_by_field as Record<string, number>,
-    rows_written: r.rows_written as Record<string, number>,
+    rows_written: { ...ZERO_BY_FILE, ...(r.rows_written as Record<string, number>) },
     rows_removed: r.rows_removed as { payment_plan: number },
     message: r.message as string,
     steps: (r.phases as SyncProgress['steps']) ?? [],

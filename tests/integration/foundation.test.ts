@@ -8,7 +8,7 @@ import type { Platform } from '../../server/platform.ts';
 import { ConfigError, parseConfig } from '../../lib/config.ts';
 import { migrateAllTenants, migratePublic } from '../../lib/migrations.ts';
 import { withTenant } from '../../lib/db.ts';
-import { insertValidationErrorRows, listValidationErrors } from '../../lib/sync-logs.ts';
+import { createPendingLog, getLog, insertValidationErrorRows, listValidationErrors, markRunning } from '../../lib/sync-logs.ts';
 import { errorRow, errorRowPrefix } from '../../domain/error-rows.ts';
 import { randomUUID } from 'node:crypto';
 import { isAppError } from '../../lib/errors.ts';
@@ -110,6 +110,21 @@ describe('validation error storage', () => {
       items,
       errs.map((e) => ({ ...e, value: e.value === null ? null : e.value.replace('\u0000', '\\0') })),
     );
+  });
+});
+
+describe('sync log shape', () => {
+  test('a PENDING and a RUNNING log already carry every error code and both files of rows_written, at 0', async () => {
+    const syncId = randomUUID();
+    const zeros = { errors_by_code: { REQUIRED: 0, TYPE: 0, FORMAT: 0, RANGE: 0, VALUE: 0, DUPLICATE: 0, CROSS_REFERENCE: 0 }, rows_written: { credit: 0, payment_plan: 0 } };
+    await createPendingLog(p.db, a, syncId, 'RETAIL', 'MANUAL', `wf-${syncId}`);
+    const pending = (await getLog(p.db, a, syncId))!;
+    assert.equal(pending.status, 'PENDING');
+    assert.deepEqual({ errors_by_code: pending.errors_by_code, rows_written: pending.rows_written }, zeros);
+    await markRunning(p.db, a, syncId, 'RETAIL', 'MANUAL', `wf-${syncId}`, 'run-1');
+    const running = (await getLog(p.db, a, syncId))!;
+    assert.equal(running.status, 'RUNNING');
+    assert.deepEqual({ errors_by_code: running.errors_by_code, rows_written: running.rows_written }, zeros);
   });
 });
 
