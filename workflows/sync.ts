@@ -148,6 +148,8 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
     } else {
       outcome.status = 'FAILED';
       outcome.message = `Failed: ${errorMessage(err)}`;
+      // Spec §9.15: the carried-over payments were never removed (the rollback restores them), so none are reported.
+      outcome.rowsRemoved.payment_plan = 0;
       try {
         if (commitStarted) {
           // A commit that failed for good may have replaced one table: restore both from the snapshot.

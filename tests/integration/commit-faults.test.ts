@@ -72,3 +72,20 @@ test('a commit that fails for good after replacing one table rolls both back: FA
   const log = await waitForSync(p.url!, key, ((await r.json()) as { sync_id: string }).sync_id);
   assert.equal(log.status, 'SUCCESS', log.message);
 });
+
+test('a credit-only sync whose commit fails for good reports rows_removed.payment_plan 0: the rollback kept every payment row', async () => {
+  const before = await counts();
+  assert.ok(before.payment > 0, 'payments in the warehouse that a new credit file could remove');
+  const f = await generateInMemory({ loanType: 'RETAIL', credits: 10, seed: 4 }); // other loans: carry-over would drop every payment
+  assert.equal((await api.upload('RETAIL', 'credit', f.credit)).status, 201);
+  p.config.faultFailures['commit.between'] = 'always';
+  try {
+    const r = await api.send('POST', '/api/sync/', { loan_type: 'RETAIL' });
+    const log = await waitForSync(p.url!, key, ((await r.json()) as { sync_id: string }).sync_id, 180_000);
+    assert.equal(log.status, 'FAILED');
+    assert.deepEqual(await counts(), before, 'the warehouse is exactly as before the sync');
+    assert.deepEqual(log.rows_removed, { payment_plan: 0 });
+  } finally {
+    delete p.config.faultFailures['commit.between'];
+  }
+});
