@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import fs from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { AppEnv, ApiServices } from './services.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -63,19 +64,39 @@ export function createApp(services: ApiServices) {
   app.route('/api/profiling', profiling);
   let openapi: Record<string, unknown> | null = null;
   app.get('/api/openapi.json', (c) => c.json((openapi ??= buildOpenApi())));
-  // Unprotected on the app port, like most exporters; keep the port private (docs/OPERATIONS.md).
+  // The metrics name tenants (labels), so on a port the banks reach they need METRICS_TOKEN (compose sets it).
   doc({
     method: 'get',
     path: '/metrics',
     tag: 'operations',
-    summary: 'Prometheus metrics (text format). No auth on the app port: keep the port private (docs/OPERATIONS.md).',
-    responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
+    summary:
+      'Prometheus metrics (text format). With METRICS_TOKEN set (as in docker-compose.yml) it requires `Authorization: Bearer <METRICS_TOKEN>`; without it, it is open: keep the port private (docs/OPERATIONS.md).',
+    responses: {
+      200: { description: 'Prometheus text exposition format', contentType: 'text/plain' },
+      401: { description: 'METRICS_TOKEN is set and the request does not carry it (UNAUTHORIZED)' },
+    },
   });
-  app.get('/metrics', async (c) => c.text(await services.metrics.render(), 200, { 'content-type': services.metrics.registry.contentType }));
+  app.get('/metrics', async (c) => {
+    const token = services.config.metricsToken;
+    if (token !== null && !bearerMatches(c.req.header('authorization'), token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="findata metrics"');
+      throw new AppError('UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.');
+    }
+    return c.text(await services.metrics.render(), 200, { 'content-type': services.metrics.registry.contentType });
+  });
   app.all('/api/*', (c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
 
   if (services.webDist) mountWeb(app, services.webDist);
   return app;
+}
+
+/** Constant-time comparison of a Bearer credential with the expected token. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = createHash('sha256').update(m[1]).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
 }
 
 /**

@@ -46,6 +46,8 @@ export const EnvSchema = v.object({
   UPLOAD_MAX_BYTES: v.optional(int(1, Number.MAX_SAFE_INTEGER), '2147483648'),
   AUTH_CACHE_SECRET: v.optional(secret),
   SESSION_SECRET: v.optional(secret),
+  /** Bearer token that GET /metrics on the API port requires; unset: open (keep the port private). */
+  METRICS_TOKEN: v.optional(secret),
   RATE_LIMIT_PER_MINUTE: v.optional(int(1, 1_000_000), '600'),
   /** How long an API process may serve a cache entry from memory (0: always ask Redis); invalidations drop it at once. */
   NEAR_CACHE_TTL_MS: v.optional(int(0, 60_000), '2000'),
@@ -87,6 +89,8 @@ export interface Config {
   clickhouse: { url: string | null; user: string; password: string; path: string };
   uploadMaxBytes: number;
   authCacheSecret: string | null;
+  /** GET /metrics on the API port requires `Authorization: Bearer <token>` when set. */
+  metricsToken: string | null;
   sessionSecret: string | null;
   rateLimitPerMinute: number;
   nearCacheTtlMs: number;
@@ -157,6 +161,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
     authCacheSecret: e.AUTH_CACHE_SECRET ?? null,
     sessionSecret: e.SESSION_SECRET ?? null,
+    metricsToken: e.METRICS_TOKEN ?? null,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     nearCacheTtlMs: e.NEAR_CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,

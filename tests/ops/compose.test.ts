@@ -57,6 +57,7 @@ interface ComposeFile {
   name?: string;
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { environment?: string; file?: string }>;
 }
 
 /** KEY=value lines of an env file (comments and blank lines skipped). */
@@ -80,6 +81,7 @@ const SECRET_KEYS = [
   'CLICKHOUSE_PASSWORD',
   'AUTH_CACHE_SECRET',
   'SESSION_SECRET',
+  'METRICS_TOKEN',
   'GRAFANA_ADMIN_PASSWORD',
 ];
 
@@ -493,6 +495,7 @@ interface ScrapeConfig {
   static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
   dns_sd_configs?: Array<{ names: string[]; type?: string; port?: number }>;
   relabel_configs?: Array<{ target_label?: string; replacement?: string; source_labels?: string[] }>;
+  authorization?: { type?: string; credentials?: string; credentials_file?: string };
 }
 const prometheusConfig = parseYaml(readFileSync(PROMETHEUS_YML, 'utf8')) as { scrape_configs: ScrapeConfig[]; rule_files?: string[] };
 const jobs = new Map(prometheusConfig.scrape_configs.map((j) => [j.job_name, j]));
@@ -503,6 +506,18 @@ function assertServicePort(job: string, hostPort: string) {
   assert.ok(host in services, `job ${job}: target ${hostPort} is not a compose service`);
   assert.ok(declaredPorts(services[host]).has(port), `job ${job}: ${host} does not expose port ${port} (expose: ${[...declaredPorts(services[host])]})`);
 }
+
+test('the app answers /metrics only with METRICS_TOKEN, and Prometheus scrapes it with the same token (compose secret from METRICS_TOKEN)', () => {
+  assert.equal(parseConfig(appEnv).metricsToken, exampleEnvWithSecrets().METRICS_TOKEN, 'the app gets METRICS_TOKEN of .env');
+  const auth = jobs.get('findata-app')!.authorization;
+  assert.equal(auth?.type ?? 'Bearer', 'Bearer');
+  assert.ok(auth?.credentials_file, 'findata-app job: authorization.credentials_file');
+  const m = /^\/run\/secrets\/([a-z_]+)$/.exec(auth!.credentials_file!);
+  assert.ok(m, `credentials_file ${auth!.credentials_file} is a compose secret's path`);
+  assert.deepEqual(raw.secrets?.[m[1]], { environment: 'METRICS_TOKEN' }, `secret ${m[1]} holds METRICS_TOKEN`);
+  const granted = (services.prometheus as Service & { secrets?: (string | { source: string })[] }).secrets ?? [];
+  assert.ok(granted.some((g) => (typeof g === 'string' ? g : g.source) === m[1]), `prometheus is granted the secret ${m[1]}`);
+});
 
 test('prometheus.yml targets are compose service names and the ports those services expose', () => {
   for (const job of prometheusConfig.scrape_configs) {

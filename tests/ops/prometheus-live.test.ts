@@ -23,6 +23,7 @@ const expressions = JSON.parse(fs.readFileSync('deploy/promql-expressions.json',
 const live = new Set([...Object.keys(metricsDoc.sources.findata.metrics), ...Object.keys(metricsDoc.sources['temporal-sdk'].metrics)]);
 const ours = expressions.filter((e) => e.metrics.length > 0 && e.metrics.every((m) => live.has(m.replace(/_(bucket|sum|count)$/, ''))));
 
+const METRICS_TOKEN = `prometheus-live-${'0123456789abcdef'.repeat(3)}`;
 let child: Child | null = null;
 let prom: ChildProcess | null = null;
 let promUrl = '';
@@ -44,16 +45,21 @@ before(async () => {
     PORT: String(appPort),
     TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
     TEMPORAL_METRICS_PORT: String(sdkPort),
+    METRICS_TOKEN,
   });
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
-  // Embedded mode: one process is both the app and the worker, so both jobs scrape it.
+  // Embedded mode: one process is both the app and the worker, so both jobs scrape it, with the token as compose's
+  // Prometheus does (a file holding it).
+  const tokenFile = path.join(tmp, 'metrics_token');
+  fs.writeFileSync(tokenFile, METRICS_TOKEN);
+  const auth = `authorization: { type: Bearer, credentials_file: "${tokenFile}" }`;
   fs.writeFileSync(
     path.join(tmp, 'prometheus.yml'),
     `global: { scrape_interval: 1s, evaluation_interval: 1s }
 scrape_configs:
-  - { job_name: findata-app, static_configs: [{ targets: ["127.0.0.1:${appPort}"] }] }
-  - { job_name: findata-worker, static_configs: [{ targets: ["127.0.0.1:${appPort}"] }] }
+  - { job_name: findata-app, ${auth}, static_configs: [{ targets: ["127.0.0.1:${appPort}"] }] }
+  - { job_name: findata-worker, ${auth}, static_configs: [{ targets: ["127.0.0.1:${appPort}"] }] }
   - { job_name: temporal-sdk, static_configs: [{ targets: ["127.0.0.1:${sdkPort}"] }] }
 `,
   );
@@ -84,6 +90,12 @@ async function query(q: string): Promise<{ status: string; error?: string; data?
 
 /** Alert expressions end in a threshold; what must return series is the measured side. */
 const measured = (q: string) => q.replace(/\)\s*[<>]=?\s*[0-9.e+]+\s*$/s, ')').replace(/^\s*\((.*)\)\s*$/s, '$1');
+
+test('with METRICS_TOKEN set, /metrics refuses a request without it (401) and Prometheus, holding it, scrapes the app', { skip: !hasPrometheus && 'prometheus is not installed (CI installs it)' }, async () => {
+  assert.equal((await fetch(`${child!.url}/metrics`)).status, 401);
+  const res = await query('up{job="findata-app"}');
+  assert.deepEqual((res.data?.result as { value: [number, string] }[]).map((r) => r.value[1]), ['1'], 'the findata-app target is up');
+});
 
 test('Prometheus scrapes every findata and Temporal SDK metric the dashboards and alerts use', { skip: !hasPrometheus && 'prometheus is not installed (CI installs it)' }, async () => {
   const names = new Set(ours.flatMap((e) => e.metrics));
