@@ -175,7 +175,8 @@ describe('sync logs', () => {
     assert.deepEqual(log.files.credit, { rows_total: 12, rows_valid: 8, rows_invalid: 4, sha256: creditSha });
     assert.deepEqual({ ...log.files.payment_plan, sha256: undefined }, { rows_total: 4, rows_valid: 3, rows_invalid: 1, sha256: undefined });
     assert.equal(log.error_rate, 5 / 16);
-    assert.deepEqual(log.errors_by_code, { TYPE: 1, RANGE: 2, VALUE: 1, CROSS_REFERENCE: 1 });
+    // Every code, as api.md's example shows (`"REQUIRED": 0`).
+    assert.deepEqual(log.errors_by_code, { REQUIRED: 0, TYPE: 1, FORMAT: 0, RANGE: 2, VALUE: 1, DUPLICATE: 0, CROSS_REFERENCE: 1 });
     assert.deepEqual(log.errors_by_field, {
       'credit.interest_rate': 1,
       'credit.original_amount': 1,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { apiClient, startTestPlatform, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
 import type { Platform } from '../../server/platform.ts';
 import { generateFiles } from '../../domain/generator.ts';
+import { ERROR_CODES } from '../../domain/columns.ts';
 import { qualified } from '../../lib/warehouse.ts';
 
 let p: Platform;
@@ -130,7 +131,7 @@ describe('sync pipeline', () => {
       assert.equal(log.files[ft].rows_total, truth.rows, `${ft} rows`);
       assert.equal(log.files[ft].rows_invalid, truth.invalid_rows, `${ft} invalid rows`);
     }
-    const byCode: Record<string, number> = {};
+    const byCode: Record<string, number> = Object.fromEntries(ERROR_CODES.map((c) => [c, 0])); // every code, as api.md shows
     const byField: Record<string, number> = {};
     for (const ft of ['credit', 'payment_plan'] as const) {
       for (const [k, n] of Object.entries(summary.files[ft].errors_by_code as Record<string, number>)) if (n) byCode[k] = (byCode[k] ?? 0) + n;
