@@ -49,6 +49,8 @@ export const EnvSchema = v.object({
   /** Bearer token that GET /metrics on the API port requires; unset: open (keep the port private). */
   METRICS_TOKEN: v.optional(secret),
   RATE_LIMIT_PER_MINUTE: v.optional(int(1, 1_000_000), '600'),
+  /** Reverse proxies in front of the API whose X-Forwarded-For / -Proto are trusted (0: none, the socket's peer is the client). */
+  TRUST_PROXY: v.optional(int(0, 10), '0'),
   /** How long an API process may serve a cache entry from memory (0: always ask Redis); invalidations drop it at once. */
   NEAR_CACHE_TTL_MS: v.optional(int(0, 60_000), '2000'),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
@@ -93,6 +95,8 @@ export interface Config {
   metricsToken: string | null;
   sessionSecret: string | null;
   rateLimitPerMinute: number;
+  /** TRUST_PROXY: how many reverse proxies in front of the API add X-Forwarded-For / X-Forwarded-Proto. */
+  trustProxyHops: number;
   nearCacheTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   workerMetricsPort: number;
@@ -163,6 +167,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     sessionSecret: e.SESSION_SECRET ?? null,
     metricsToken: e.METRICS_TOKEN ?? null,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxyHops: e.TRUST_PROXY,
     nearCacheTtlMs: e.NEAR_CACHE_TTL_MS,
     logLevel: e.LOG_LEVEL,
     workerMetricsPort: e.WORKER_METRICS_PORT,

@@ -133,9 +133,29 @@ export async function invalidateAuth(s: Pick<ApiServices, 'cache'>, tenantId: st
   await s.cache.del(keys.cache.tenantAuth(tenantId, prefix));
 }
 
-export function clientIp(c: Context): string {
-  const info = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
-  return info ?? 'unknown';
+/** The client's address: the socket's peer, or with TRUST_PROXY = n what the n-th proxy before us saw. */
+export function clientIp(c: Context<AppEnv>): string {
+  const peer = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+  return forwardedClient(peer ?? 'unknown', requestHeader(c, 'x-forwarded-for'), c.get('services').config.trustProxyHops);
+}
+
+/**
+ * Each proxy appends the address it was called from to X-Forwarded-For, so with `hops` trusted proxies in front
+ * the client is `hops` entries from the right of [peer, …X-Forwarded-For reversed]; entries further left came
+ * from the client and may be forged. Fewer entries than hops: the leftmost one there is.
+ */
+export function forwardedClient(peer: string, xff: string | undefined, hops: number): string {
+  if (hops === 0 || !xff) return peer;
+  const chain = [peer, ...xff.split(',').map((a) => a.trim()).filter(Boolean).reverse()];
+  return chain[Math.min(hops, chain.length - 1)];
+}
+
+/** Whether the client's request came over TLS: the URL's scheme, or behind trusted proxies the nearest one's X-Forwarded-Proto. */
+export function requestIsHttps(c: Context<AppEnv>): boolean {
+  if (new URL(c.req.url).protocol === 'https:') return true;
+  if (c.get('services').config.trustProxyHops === 0) return false;
+  const proto = requestHeader(c, 'x-forwarded-proto')?.split(',').at(-1)?.trim().toLowerCase();
+  return proto === 'https';
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Context } from 'hono';
 import type { AppEnv } from '../services.ts';
-import { clientIp, requireAuth, verifyKey } from '../middleware/auth.ts';
+import { clientIp, requestIsHttps, requireAuth, verifyKey } from '../middleware/auth.ts';
 import { guardAuthFailures, noteAuthFailure } from '../middleware/rate-limit.ts';
 import { doc, parse } from '../openapi.ts';
 import { RotatedKey, SessionBody, SessionInfo, TenantInfo } from '../schemas.ts';
@@ -22,7 +22,7 @@ function issueCookie(c: Context<AppEnv>, tenantId: string, prefix: string): stri
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'Strict',
-    secure: new URL(c.req.url).protocol === 'https:',
+    secure: requestIsHttps(c),
     path: '/',
     maxAge: SESSION_TTL_S,
   });

@@ -281,6 +281,52 @@ describe('rate limits', () => {
   });
 });
 
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  const bad = (from: string, xff: string) => call('GET', '/api/tenant', { key: randomKey(), from, headers: { 'x-forwarded-for': xff } });
+
+  test('with TRUST_PROXY=1 failed authentication is counted per forwarded client: one is limited, another behind the same proxy is not, a forged entry changes nothing', async () => {
+    const proxy = loopback();
+    p.config.trustProxyHops = 1;
+    try {
+      let limited: Res | null = null;
+      for (let i = 0; i < 45 && !limited; i++) {
+        const r = await bad(proxy, '203.0.113.7');
+        if (r.status === 429) limited = r;
+        else assertError(r, 401, 'UNAUTHORIZED');
+      }
+      assert.ok(limited, 'the forwarded client 203.0.113.7 was rate limited');
+      assertError(await bad(proxy, '203.0.113.8'), 401, 'UNAUTHORIZED', 'another client behind the same proxy');
+      // The client wrote the first entry itself; the proxy appended the address it really came from.
+      assertError(await bad(proxy, '203.0.113.8, 203.0.113.7'), 429, 'RATE_LIMITED', 'a forged X-Forwarded-For entry');
+    } finally {
+      p.config.trustProxyHops = 0;
+    }
+  });
+
+  test('without TRUST_PROXY the header is ignored: the socket peer is the client', async () => {
+    const from = loopback();
+    let limited = false;
+    for (let i = 0; i < 45 && !limited; i++) limited = (await bad(from, `203.0.113.${i % 200}`)).status === 429;
+    assert.ok(limited, 'one peer with a different X-Forwarded-For each time is still one client');
+  });
+
+  test('the session cookie is Secure behind a trusted TLS proxy (X-Forwarded-Proto: https), and not on plain HTTP or with an untrusted header', async () => {
+    const t = await newTenant('proxy');
+    const signIn = () => call('POST', '/api/session', { headers: { ...JSON_CT, 'x-forwarded-proto': 'https' }, body: JSON.stringify({ api_key: t.key }) });
+    const untrusted = await signIn();
+    assert.equal(untrusted.status, 200, untrusted.text);
+    assert.doesNotMatch(cookieOf(untrusted).attrs, /;\s*Secure/i);
+    p.config.trustProxyHops = 1;
+    try {
+      const trusted = await signIn();
+      assert.equal(trusted.status, 200, trusted.text);
+      assert.match(cookieOf(trusted).attrs, /;\s*Secure/i);
+    } finally {
+      p.config.trustProxyHops = 0;
+    }
+  });
+});
+
 describe('request ids', () => {
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

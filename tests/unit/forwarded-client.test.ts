@@ -1,0 +1,21 @@
+/** The client's address behind TRUST_PROXY hops of reverse proxies (api/middleware/auth.ts forwardedClient). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forwardedClient } from '../../api/middleware/auth.ts';
+
+test('with no trusted proxy the socket peer is the client, whatever X-Forwarded-For says', () => {
+  assert.equal(forwardedClient('10.0.0.1', '203.0.113.7', 0), '10.0.0.1');
+});
+
+test('each trusted hop moves one entry to the left from the right end; the client-written entries further left are ignored', () => {
+  assert.equal(forwardedClient('10.0.0.1', '203.0.113.7', 1), '203.0.113.7');
+  assert.equal(forwardedClient('10.0.0.1', 'forged, 203.0.113.7', 1), '203.0.113.7');
+  assert.equal(forwardedClient('10.0.0.2', 'forged, 203.0.113.7, 10.0.0.1', 2), '203.0.113.7');
+  assert.equal(forwardedClient('10.0.0.1', ' 203.0.113.7 ,', 1), '203.0.113.7');
+});
+
+test('fewer entries than trusted hops: the leftmost there is; no header: the peer', () => {
+  assert.equal(forwardedClient('10.0.0.2', '203.0.113.7', 3), '203.0.113.7');
+  assert.equal(forwardedClient('10.0.0.1', undefined, 1), '10.0.0.1');
+  assert.equal(forwardedClient('10.0.0.1', '', 1), '10.0.0.1');
+});
