@@ -135,8 +135,9 @@ export async function invalidateAuth(s: Pick<ApiServices, 'cache'>, tenantId: st
 
 /** The client's address: the socket's peer, or with TRUST_PROXY = n what the n-th proxy before us saw. */
 export function clientIp(c: Context<AppEnv>): string {
-  const peer = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
-  return forwardedClient(peer ?? 'unknown', requestHeader(c, 'x-forwarded-for'), c.get('services').config.trustProxyHops);
+  const peer = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
+  const hops = c.get('services').config.trustProxyHops;
+  return hops === 0 ? peer : forwardedClient(peer, requestHeader(c, 'x-forwarded-for'), hops);
 }
 
 /**
