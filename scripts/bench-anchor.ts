@@ -44,6 +44,19 @@ export function conversion(ft: FileType, loanType: LoanType, name: string, nulla
   return nullable ? `if(${src} = '', NULL, ${e})` : `assumeNotNull(${e})`;
 }
 
+/** The typed fact table's columns from the text columns `c_<name>` of `header`, with the sync's own columns. */
+export function selectList(ft: FileType, loanType: LoanType, header: readonly string[], sourceRow: string): string {
+  return warehouseColumns(ft)
+    .map((c) => {
+      if (c.name === 'loan_type') return `'${loanType}'`;
+      if (c.name === 'sync_id') return 'generateUUIDv4()';
+      if (c.name === 'source_row') return sourceRow;
+      if (c.name === 'loaded_at') return 'now64(3)';
+      return header.includes(c.name) ? conversion(ft, loanType, c.name, c.chType.includes('Nullable')) : 'NULL';
+    })
+    .join(', ');
+}
+
 async function main() {
   const [dir, loanType, work] = process.argv.slice(2) as [string, LoanType, string];
   fs.rmSync(work, { recursive: true, force: true });
@@ -58,15 +71,7 @@ async function main() {
     );
     const header = headerColumns(ft, loanType).map((c) => c.name);
     const structure = header.map((n) => `c_${n} String`).join(', ');
-    const select = cols
-      .map((c) => {
-        if (c.name === 'loan_type') return `'${loanType}'`;
-        if (c.name === 'sync_id') return 'generateUUIDv4()';
-        if (c.name === 'source_row') return 'rowNumberInAllBlocks() + 1';
-        if (c.name === 'loaded_at') return 'now64(3)';
-        return header.includes(c.name) ? conversion(ft, loanType, c.name, c.chType.includes('Nullable')) : 'NULL';
-      })
-      .join(', ');
+    const select = selectList(ft, loanType, header, 'rowNumberInAllBlocks() + 1');
     const file = path.resolve(dir, `${ft}.csv`);
     const t = performance.now();
     await wh.command(
