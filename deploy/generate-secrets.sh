@@ -1,7 +1,8 @@
 #!/bin/sh
 # Fills every empty secret in an env file (default: .env) with 32 random bytes
-# in hex (URL-safe, 64 characters). Existing values are kept, so it is safe to
-# run again; other lines are copied unchanged.
+# in hex (URL-safe, 64 characters), and appends the secrets the file lacks
+# (added by a newer release). Existing values are kept, so it is safe to run
+# again; other lines are copied unchanged.
 #
 #   cp deploy/.env.example .env && sh deploy/generate-secrets.sh .env
 set -eu
@@ -30,6 +31,13 @@ while IFS= read -r line || [ -n "$line" ]; do
   esac
   printf '%s\n' "$line" >>"$tmp"
 done <"$file"
+# A secret that a newer release added (an .env made from an older example): appended, so compose starts.
+for key in $SECRETS; do
+  if ! grep -q "^$key=" "$tmp"; then
+    printf '%s=%s\n' "$key" "$(rand_hex)" >>"$tmp"
+    filled="$filled $key"
+  fi
+done
 chmod 600 "$tmp"
 mv "$tmp" "$file"
 trap - EXIT

@@ -192,6 +192,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 }
 
 function redact(name: string, value: string): string {
-  if (/SECRET|PASSWORD/.test(name)) return '***';
+  if (/SECRET|PASSWORD|TOKEN/.test(name)) return '***';
   return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }

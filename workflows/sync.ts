@@ -148,13 +148,13 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
     } else {
       outcome.status = 'FAILED';
       outcome.message = `Failed: ${errorMessage(err)}`;
-      // Spec §9.15: the carried-over payments were never removed (the rollback restores them), so none are reported.
-      outcome.rowsRemoved.payment_plan = 0;
       try {
         if (commitStarted) {
           // A commit that failed for good may have replaced one table: restore both from the snapshot.
           await step('cleaning_up', 'roll back', () => commitActs.rollbackPartitions({ tenantId, loanType, syncId }));
         }
+        // Spec §9.15: no commit, or one rolled back, removed no payment row (a failed rollback leaves the count).
+        outcome.rowsRemoved.payment_plan = 0;
         // Put the uploads back to pending (unless newer ones arrived); the warehouse keeps its old data.
         await step('cleaning_up', 'clean up', () => short.cleanupSync({ tenantId, loanType, syncId, outcome: 'FAILED' }));
       } catch (cleanupErr) {

@@ -151,12 +151,20 @@ export function forwardedClient(peer: string, xff: string | undefined, hops: num
   return chain[Math.min(hops, chain.length - 1)];
 }
 
-/** Whether the client's request came over TLS: the URL's scheme, or behind trusted proxies the nearest one's X-Forwarded-Proto. */
+/**
+ * Whether the client's request came over TLS: the URL's scheme, or behind trusted proxies what the outermost of
+ * them saw (each proxy appends its scheme to X-Forwarded-Proto, like its peer to X-Forwarded-For).
+ */
 export function requestIsHttps(c: Context<AppEnv>): boolean {
   if (new URL(c.req.url).protocol === 'https:') return true;
-  if (c.get('services').config.trustProxyHops === 0) return false;
-  const proto = requestHeader(c, 'x-forwarded-proto')?.split(',').at(-1)?.trim().toLowerCase();
-  return proto === 'https';
+  const hops = c.get('services').config.trustProxyHops;
+  return hops > 0 && forwardedHttps(requestHeader(c, 'x-forwarded-proto'), hops);
+}
+
+/** X-Forwarded-Proto as the outermost of `hops` trusted proxies wrote it says https. */
+export function forwardedHttps(header: string | undefined, hops: number): boolean {
+  const protos = (header ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  return protos[Math.max(0, protos.length - hops)] === 'https';
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -657,6 +657,14 @@ test('deploy/generate-secrets.sh fills every empty secret with 64 hex chars, kee
     const stack = loadCompose(first);
     parseConfig(envOf(stack.services.app));
     parseConfig(envOf(stack.services.worker));
+    // An .env made from an older example, without a secret added since: the script appends it, keeping the rest.
+    const older = readFileSync(envFile, 'utf8').split('\n').filter((l) => !l.startsWith('METRICS_TOKEN=')).join('\n');
+    writeFileSync(envFile, older);
+    const out = execFileSync('sh', [path.join(REPO, 'deploy/generate-secrets.sh'), envFile], { encoding: 'utf8' });
+    assert.match(out, /filled METRICS_TOKEN/);
+    const upgraded = readEnvFile(envFile);
+    assert.match(upgraded.METRICS_TOKEN, /^[0-9a-f]{64}$/);
+    assert.deepEqual({ ...upgraded, METRICS_TOKEN: first.METRICS_TOKEN }, first, 'every other value kept');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { createApp } from '../../api/app.ts';
 import type { ApiServices } from '../../api/services.ts';
 import { createMetrics } from '../../lib/metrics.ts';
 import { silentLogger } from '../../lib/logger.ts';
+import { parseConfig } from '../../lib/config.ts';
 
 const TOKEN = 'a'.repeat(24) + 'metrics-token-0123456789';
 
@@ -39,4 +40,12 @@ test('without METRICS_TOKEN, /metrics is open (a private port, as in the local r
   const r = await app(null).request('/metrics');
   assert.equal(r.status, 200);
   assert.match(await r.text(), /tenant="bank_a"/);
+});
+
+test('a METRICS_TOKEN too short is refused at startup without echoing it', () => {
+  const token = 'short-metrics-token';
+  assert.throws(
+    () => parseConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:1', METRICS_TOKEN: token }),
+    (e: Error) => /METRICS_TOKEN/.test(e.message) && !e.message.includes(token),
+  );
 });
