@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { AppEnv, ApiServices } from './services.ts';
 import { requestId } from './middleware/request-id.ts';
+import { requestHeader } from './headers.ts';
 import { httpMetrics } from './middleware/metrics.ts';
 import { buildOpenApi, doc } from './openapi.ts';
 import { AppError } from '../lib/errors.ts';
@@ -33,13 +34,14 @@ export function createApp(services: ApiServices) {
   app.onError((err, c) => {
     const rid = c.get('requestId');
     let e: AppError;
+    const cause = unexpectedCause(err, c.req.raw.signal.aborted);
     if (err instanceof AppError) e = err;
     else if (err instanceof HTTPException && err.status < 500) e = new AppError(err.status === 413 ? 'FILE_TOO_LARGE' : 'BAD_REQUEST', err.message || 'Bad request');
-    else if (unexpectedCause(err, c.req.raw.signal.aborted) === 'client') {
+    else if (cause === 'client') {
       // The client hung up mid-request (e.g. a cancelled upload): its fault, nothing to alert on.
       (c.get('log') ?? services.log).info('client closed the request', { path: c.req.path, method: c.req.method });
       e = new AppError('BAD_REQUEST', 'The request was interrupted by the client before it was complete.');
-    } else if (unexpectedCause(err, false) === 'dependency') {
+    } else if (cause === 'dependency') {
       // Staging Redis, PostgreSQL or the warehouse unreachable: tell the client to retry, and alert on it.
       (c.get('log') ?? services.log).error('dependency unavailable', { err: String(err), path: c.req.path, method: c.req.method });
       e = new AppError('SERVICE_UNAVAILABLE', 'A backing service is temporarily unavailable; retry shortly.', { retry_after: 5 });
@@ -78,7 +80,7 @@ export function createApp(services: ApiServices) {
   });
   app.get('/metrics', async (c) => {
     const token = services.config.metricsToken;
-    if (token !== null && !bearerMatches(c.req.header('authorization'), token)) {
+    if (token !== null && !bearerMatches(requestHeader(c, 'authorization'), token)) {
       c.header('WWW-Authenticate', 'Bearer realm="findata metrics"');
       throw new AppError('UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.');
     }

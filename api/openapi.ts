@@ -54,13 +54,13 @@ function queryParamSchema(s: AnySchema): Record<string, unknown> {
   const at = pipe.findIndex((p) => p.type === 'transform');
   if (at < 0) return base;
   const after = pipe.slice(at + 1);
+  const dflt = opt.type === 'optional' ? opt.default : undefined;
   const picklist = after.find((p) => p.type === 'picklist');
-  const dflt = opt.type === 'optional' && opt.default !== undefined ? { default: opt.default } : {};
-  if (picklist) return { type: 'string', enum: [...picklist.options!], description: 'case-insensitive', ...dflt };
+  if (picklist) return { type: 'string', enum: [...picklist.options!], description: 'case-insensitive', ...(dflt !== undefined ? { default: dflt } : {}) };
   const min = after.find((p) => p.type === 'min_value')?.requirement;
   const max = after.find((p) => p.type === 'max_value')?.requirement;
   if (typeof min === 'number' || typeof max === 'number') {
-    return { type: 'integer', ...(typeof min === 'number' ? { minimum: min } : {}), ...(typeof max === 'number' ? { maximum: max } : {}), ...(opt.default !== undefined ? { default: Number(opt.default) } : {}) };
+    return { type: 'integer', ...(typeof min === 'number' ? { minimum: min } : {}), ...(typeof max === 'number' ? { maximum: max } : {}), ...(dflt !== undefined ? { default: Number(dflt) } : {}) };
   }
   return base;
 }
