@@ -1,15 +1,18 @@
 /**
  * The fast path of row validation: a plain line (no quote, no surrounding white space) whose every field is in its
  * column's common form is checked, normalized and written as a staged row (RowBinary, domain/staged-rows.ts)
- * straight from the decoded text to bytes, without splitting it into strings or building a values array. Any
- * doubt — a field that would be an error, or needs trimming, a non-ASCII character, a sign — and the line goes to
- * the full validator (domain/validate.ts), which gives every error and every value. So the fast path only ever
- * accepts rows the full validator would accept, with the same staged bytes: the differential tests
- * (tests/unit/fast-row.test.ts) run both over the same files.
+ * straight from the decoded text to bytes, without splitting it into strings or building a values array. A field
+ * outside its column's common form is handed to the full validator's own check of that field (RowRules.fieldError):
+ * an error there is the row's error for that field, exactly as the full path gives it, and the row goes on; a value
+ * that passes it (a sign, a long amount) and any other doubt — white space to trim, a failing cross-field rule, a
+ * malformed row — sends the line to the full validator (domain/validate.ts). So the fast path accepts only rows the
+ * full validator accepts, with the same staged bytes, and rejects the others with the same errors: the differential
+ * tests (tests/unit/fast-row.test.ts) run both over the same files.
  *
  * It reads the same compiled rules (RowValidator.rules: columns.ts is still the one source of truth), claims keys in
  * the same registry as its last step (nothing after the claim gives up on the line, so a line is claimed once), and
- * gives a row that is valid but for CROSS_REFERENCE its error itself, as the full validator would. Profile of the
+ * gives DUPLICATE and CROSS_REFERENCE as the full validator would. Invalid rows through the full path cost the
+ * re-split of the line and every field's check again; most of them are single-field errors. Profile of the
  * full path on a payment file: field checks 23 %, row validator 17 %, encoding the staged rows 17 %, CSV splitting
  * 13 % — all of which this path replaces for the rows it takes.
  *
@@ -26,7 +29,7 @@ import { KEY_SEP } from './duplicate-keys.ts';
 import { L_DATE32, L_DECIMAL, L_STRING, L_UINT, daysFromCivil, writeUintLE, writeVarUint, type ColumnLayout, type StagedRowEncoder, type StagedSink } from './staged-rows.ts';
 
 // Local copies: a module running under tsx reads an imported binding through a getter on every use.
-const { crossReferenceError, K_CODE, K_DATE, K_INT, K_MONEY, K_PATTERN, K_PERCENT, K_TEXT, K_UNUSED, MONEY_SCALE, PERCENT_MAX_FRAC, ST_MISSING, ST_OK, ST_UNUSED, upperAscii } = V;
+const { crossReferenceError, duplicateError, requiredError, K_CODE, K_DATE, K_INT, K_MONEY, K_PATTERN, K_PERCENT, K_TEXT, K_UNUSED, MONEY_SCALE, PERCENT_MAX_FRAC, ST_ERR, ST_MISSING, ST_OK, ST_UNUSED, upperAscii } = V;
 
 const DOT = 46;
 const D0 = 48;
@@ -100,10 +103,14 @@ export class FastRowEncoder {
   private prevRefMiss = false;
 
   /**
-   * After tryRow took a line: null when it was staged; else the line was valid but for CROSS_REFERENCE, and this
-   * is its one error and its fields as the parser splits them (the full path's failed row).
+   * After tryRow took a line: null when it was staged; else the line is invalid, and these are its errors in
+   * column order and its fields as the parser splits them (the full path's failed row).
    */
-  invalid: { fields: string[]; error: RowError } | null = null;
+  invalid: { fields: string[]; errors: RowError[] } | null = null;
+
+  /** The row's errors by column so far (single-field errors, DUPLICATE, CROSS_REFERENCE), and how many. */
+  private readonly errAt: (RowError | undefined)[];
+  private nErr = 0;
 
   private readonly extra: number;
 
@@ -189,6 +196,7 @@ export class FastRowEncoder {
     this.codeUp = new Array<string>(n).fill('');
     this.outS = new Int32Array(n);
     this.outE = new Int32Array(n);
+    this.errAt = new Array<RowError | undefined>(n).fill(undefined);
     let longestLabel = 0;
     for (const ls of this.labels) for (const l of ls) longestLabel = Math.max(longestLabel, l.length);
     for (const m of this.missing) longestLabel = Math.max(longestLabel, m.length);
@@ -199,11 +207,15 @@ export class FastRowEncoder {
 
   /**
    * Takes line s[a, e) (no line break, no quote, first character neither white space nor a quote) as row `row` and
-   * returns true: written as a staged row, or (`invalid` set) valid but for CROSS_REFERENCE. Returns false, having
-   * written and claimed nothing, when the full validator must judge it.
+   * returns true: written as a staged row, or (`invalid` set) judged invalid with exactly the full validator's
+   * errors — fields that fail their own checks (the error comes from the full validator's check of that field),
+   * DUPLICATE, CROSS_REFERENCE. Returns false, having written and claimed nothing, when the full validator must
+   * judge it: a value this path cannot write although it is valid, white space to trim, a cross-field rule that
+   * fails, a malformed row.
    */
   tryRow(s: string, a: number, e: number, row: number): boolean {
     if (this.never || e - a > this.init.maxLineChars) return false;
+    if (this.nErr !== 0) this.clearErrors(); // left by a line given up on
     const rules = this.rules;
     const fcount = rules.fieldCount;
     const fs = this.fs;
@@ -248,7 +260,12 @@ export class FastRowEncoder {
         y = fe[h];
       }
       if (x === y) {
-        if (this.required[k] === 1) return false;
+        if (this.required[k] === 1) {
+          this.errAt[k] = requiredError(row, this.rules.plans[k].name);
+          st[k] = ST_ERR;
+          this.nErr++;
+          continue;
+        }
         const m = this.missing[k];
         for (let i = 0; i < m.length; i++) out[p++] = m[i];
         st[k] = ST_MISSING;
@@ -258,144 +275,149 @@ export class FastRowEncoder {
       const cz = s.charCodeAt(y - 1);
       if (c0 <= 32 || c0 >= 127 || cz <= 32 || cz >= 127) return false;
       if (this.nul[k] === 1 && kind !== K_CODE) out[p++] = 0;
-      switch (kind) {
-        case K_PATTERN: {
-          const len = y - x;
-          const tbl = this.ptab[k];
-          if (tbl !== null) {
-            if (len < this.pmin[k] || len > this.pmax[k]) return false;
-          } else if (!this.rules.plans[k].col.pattern!.test(s.slice(x, y))) return false;
-          p = writeVarUint(out, p, len);
-          this.outS[k] = p;
-          const up = this.upper[k] === 1;
-          for (let i = x; i < y; i++) {
-            const c = s.charCodeAt(i);
-            if (tbl !== null ? c >= 128 || tbl[c] === 0 : c < 32 || c > 126) return false;
-            out[p++] = up && c >= 97 && c <= 122 ? c - 32 : c;
+      // A failed check leaves the switch by `break check`: the full validator's check of the field decides.
+      check: {
+        switch (kind) {
+          case K_PATTERN: {
+            const len = y - x;
+            const tbl = this.ptab[k];
+            if (tbl !== null) {
+              if (len < this.pmin[k] || len > this.pmax[k]) break check;
+            } else if (!this.rules.plans[k].col.pattern!.test(s.slice(x, y))) break check;
+            p = writeVarUint(out, p, len);
+            this.outS[k] = p;
+            const up = this.upper[k] === 1;
+            for (let i = x; i < y; i++) {
+              const c = s.charCodeAt(i);
+              if (tbl !== null ? c >= 128 || tbl[c] === 0 : c < 32 || c > 126) break check;
+              out[p++] = up && c >= 97 && c <= 122 ? c - 32 : c;
+            }
+            this.outE[k] = p;
+            break;
           }
-          this.outE[k] = p;
-          break;
-        }
-        case K_TEXT: {
-          if (y - x > this.maxLen[k]) return false;
-          p = writeVarUint(out, p, y - x);
-          this.outS[k] = p;
-          const up = this.upper[k] === 1;
-          for (let i = x; i < y; i++) {
-            const c = s.charCodeAt(i);
-            if (c < 32 || c > 126) return false;
-            out[p++] = up && c >= 97 && c <= 122 ? c - 32 : c;
+          case K_TEXT: {
+            if (y - x > this.maxLen[k]) break check;
+            p = writeVarUint(out, p, y - x);
+            this.outS[k] = p;
+            const up = this.upper[k] === 1;
+            for (let i = x; i < y; i++) {
+              const c = s.charCodeAt(i);
+              if (c < 32 || c > 126) break check;
+              out[p++] = up && c >= 97 && c <= 122 ? c - 32 : c;
+            }
+            this.outE[k] = p;
+            break;
           }
-          this.outE[k] = p;
-          break;
-        }
-        case K_CODE: {
-          // The label's bytes carry the Nullable flag and the length prefix.
-          let label: Uint8Array | undefined;
-          if (y - x === 1) {
-            const c = s.charCodeAt(x);
-            const li = this.code1[k]![c];
-            if (li < 0) return false;
-            label = this.labels[k][li];
-            this.codeUp[k] = this.code1Up[c];
-          } else {
-            const up = upperAscii(s.slice(x, y));
-            label = this.labelOf[k]!.get(up);
-            if (label === undefined) return false;
-            this.codeUp[k] = up;
+          case K_CODE: {
+            // The label's bytes carry the Nullable flag and the length prefix.
+            let label: Uint8Array | undefined;
+            if (y - x === 1) {
+              const c = s.charCodeAt(x);
+              const li = this.code1[k]![c];
+              if (li < 0) break check;
+              label = this.labels[k][li];
+              this.codeUp[k] = this.code1Up[c];
+            } else {
+              const up = upperAscii(s.slice(x, y));
+              label = this.labelOf[k]!.get(up);
+              if (label === undefined) break check;
+              this.codeUp[k] = up;
+            }
+            for (let i = 0; i < label.length; i++) out[p++] = label[i];
+            break;
           }
-          for (let i = 0; i < label.length; i++) out[p++] = label[i];
-          break;
-        }
-        case K_INT: {
-          let v = 0;
-          for (let i = x; i < y; i++) {
-            const c = s.charCodeAt(i);
-            if (c < 48 || c > 57) return false;
-            v = v * 10 + (c - 48);
+          case K_INT: {
+            let v = 0;
+            for (let i = x; i < y; i++) {
+              const c = s.charCodeAt(i);
+              if (c < 48 || c > 57) break check;
+              v = v * 10 + (c - 48);
+            }
+            let z = x;
+            while (z < y && s.charCodeAt(z) === D0) z++;
+            if (y - z > 9) break check;
+            this.nIs[k] = z;
+            this.nIe[k] = y;
+            this.nFs[k] = y;
+            this.nFe[k] = y;
+            if (!this.inRange(k, s)) break check;
+            const allowed = this.allowed[k];
+            if (allowed !== null && !allowed.has(z === y ? '0' : s.slice(z, y))) break check;
+            if (v >= this.uintLimit[k]) break check;
+            this.intV[k] = v;
+            p = writeUintLE(out, p, v, this.width[k]);
+            break;
           }
-          let z = x;
-          while (z < y && s.charCodeAt(z) === D0) z++;
-          if (y - z > 9) return false;
-          this.nIs[k] = z;
-          this.nIe[k] = y;
-          this.nFs[k] = y;
-          this.nFe[k] = y;
-          if (!this.inRange(k, s)) return false;
-          const allowed = this.allowed[k];
-          if (allowed !== null && !allowed.has(z === y ? '0' : s.slice(z, y))) return false;
-          if (v >= this.uintLimit[k]) return false;
-          this.intV[k] = v;
-          p = writeUintLE(out, p, v, this.width[k]);
-          break;
-        }
-        case K_MONEY:
-        case K_PERCENT: {
-          // The digits as one integer v (exact while there are at most 15 of them, checked below).
-          let v = 0;
-          let i = x;
-          while (i < y) {
-            const c = s.charCodeAt(i);
-            if (c < 48 || c > 57) break;
-            v = v * 10 + (c - 48);
-            i++;
-          }
-          if (i === x) return false; // a sign, or no digit first
-          const ie = i;
-          let fsk = y;
-          if (i < y) {
-            const c = s.charCodeAt(i);
-            if (c !== DOT && !(c === 44 && rules.allowComma)) return false;
-            fsk = ++i;
+          case K_MONEY:
+          case K_PERCENT: {
+            // The digits as one integer v (exact while there are at most 15 of them, checked below).
+            let v = 0;
+            let i = x;
             while (i < y) {
-              const d = s.charCodeAt(i);
-              if (d < 48 || d > 57) return false;
-              v = v * 10 + (d - 48);
+              const c = s.charCodeAt(i);
+              if (c < 48 || c > 57) break;
+              v = v * 10 + (c - 48);
               i++;
             }
-            if (fsk === y) return false;
+            if (i === x) break check; // a sign, or no digit first
+            const ie = i;
+            let fsk = y;
+            if (i < y) {
+              const c = s.charCodeAt(i);
+              if (c !== DOT && !(c === 44 && rules.allowComma)) break check;
+              fsk = ++i;
+              while (i < y) {
+                const d = s.charCodeAt(i);
+                if (d < 48 || d > 57) break check;
+                v = v * 10 + (d - 48);
+                i++;
+              }
+              if (fsk === y) break check;
+            }
+            const fl = y - fsk;
+            if (fl > (kind === K_MONEY ? MONEY_SCALE : PERCENT_MAX_FRAC)) break check;
+            let z = x;
+            while (z < ie && s.charCodeAt(z) === D0) z++;
+            if (ie - z + fl > 15) break check; // v below stays exact; larger amounts go to the full path
+            this.nIs[k] = z;
+            this.nIe[k] = ie;
+            this.nFs[k] = fsk;
+            this.nFe[k] = y;
+            if (!this.inRange(k, s)) break check;
+            let exp = this.scale[k] - fl;
+            // A percent greater than 1 is divided by 100 (spec §5; `divPow10` of domain/decimal.ts).
+            if (kind === K_PERCENT && v > POW10[fl]) exp -= 2;
+            const scaled = v * POW10[exp];
+            if (scaled > MAX_EXACT) break check;
+            p = writeUintLE(out, p, scaled, 8);
+            break;
           }
-          const fl = y - fsk;
-          if (fl > (kind === K_MONEY ? MONEY_SCALE : PERCENT_MAX_FRAC)) return false;
-          let z = x;
-          while (z < ie && s.charCodeAt(z) === D0) z++;
-          if (ie - z + fl > 15) return false; // v below stays exact; larger amounts go to the full path
-          this.nIs[k] = z;
-          this.nIe[k] = ie;
-          this.nFs[k] = fsk;
-          this.nFe[k] = y;
-          if (!this.inRange(k, s)) return false;
-          let exp = this.scale[k] - fl;
-          // A percent greater than 1 is divided by 100 (spec §5; `divPow10` of domain/decimal.ts).
-          if (kind === K_PERCENT && v > POW10[fl]) exp -= 2;
-          const scaled = v * POW10[exp];
-          if (scaled > MAX_EXACT) return false;
-          p = writeUintLE(out, p, scaled, 8);
-          break;
-        }
-        case K_DATE: {
-          if (y - x !== 8) return false;
-          let v = 0;
-          for (let i = x; i < y; i++) {
-            const c = s.charCodeAt(i);
-            if (c < 48 || c > 57) return false;
-            v = v * 10 + (c - 48);
+          case K_DATE: {
+            if (y - x !== 8) break check;
+            let v = 0;
+            for (let i = x; i < y; i++) {
+              const c = s.charCodeAt(i);
+              if (c < 48 || c > 57) break check;
+              v = v * 10 + (c - 48);
+            }
+            const yr = (v / 10000) | 0;
+            const mo = ((v / 100) | 0) % 100;
+            const day = v % 100;
+            if (yr === 0 || mo < 1 || mo > 12 || day < 1) break check;
+            const leap = (yr % 4 === 0 && yr % 100 !== 0) || yr % 400 === 0;
+            const dim = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
+            if (day > dim || v < this.dmin[k] || v > this.dmax[k]) break check;
+            this.dateV[k] = v;
+            p = writeUintLE(out, p, daysFromCivil(yr, mo, day) >>> 0, 4); // Int32 as its two's complement
+            break;
           }
-          const yr = (v / 10000) | 0;
-          const mo = ((v / 100) | 0) % 100;
-          const day = v % 100;
-          if (yr === 0 || mo < 1 || mo > 12 || day < 1) return false;
-          const leap = (yr % 4 === 0 && yr % 100 !== 0) || yr % 400 === 0;
-          const dim = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
-          if (day > dim || v < this.dmin[k] || v > this.dmax[k]) return false;
-          this.dateV[k] = v;
-          p = writeUintLE(out, p, daysFromCivil(yr, mo, day) >>> 0, 4); // Int32 as its two's complement
-          break;
+          default:
+            return false;
         }
-        default:
-          return false;
+        st[k] = ST_OK;
+        continue;
       }
-      st[k] = ST_OK;
+      if (!this.bad(k, s, x, y, row)) return false;
     }
 
     for (let i = 0; i < rules.cross.length; i++) {
@@ -414,50 +436,71 @@ export class FastRowEncoder {
     const keyKs = rules.keyKs;
     const view = sink.view;
     const loanK = rules.loanK;
-    const same = loanK >= 0 && this.sameLoan(out, this.outS[loanK], this.outE[loanK]);
+    const loanOk = loanK >= 0 && st[loanK] === ST_OK;
     let refMiss = false;
-    if (same) refMiss = this.prevRefMiss;
-    else {
+    if (loanOk && this.sameLoan(out, this.outS[loanK], this.outE[loanK])) refMiss = this.prevRefMiss;
+    else if (loanOk) {
       this.prevSlot = -1;
-      if (rules.refs !== null && loanK >= 0) refMiss = !rules.refs.has(view.toString('latin1', this.outS[loanK], this.outE[loanK]));
-      if (loanK >= 0) this.rememberLoan(out, this.outS[loanK], this.outE[loanK], refMiss);
+      if (rules.refs !== null) refMiss = !rules.refs.has(view.toString('latin1', this.outS[loanK], this.outE[loanK]));
+      this.rememberLoan(out, this.outS[loanK], this.outE[loanK], refMiss);
     }
-    // A key already claimed is left as it is, so the full path finds the same duplicate (and any CROSS_REFERENCE
-    // with it). Nothing after the claim gives up on the line, so a line is claimed once.
+    // As in the full path, a row takes part in DUPLICATE when its key fields passed their own checks, whatever its
+    // other errors. Nothing after the claim gives up on the line, so a line is claimed once.
     if (keyKs.length > 0) {
-      const k0 = keyKs[0];
-      const lastK = keyKs[keyKs.length - 1];
-      let ok: boolean;
-      if (rules.keys.small) {
-        if (st[lastK] !== ST_OK) return false;
-        const num = this.intV[lastK];
-        if (k0 === loanK) {
-          if (this.prevSlot < 0) this.prevSlot = rules.keys.slotFor(view.toString('latin1', this.outS[k0], this.outE[k0]));
-          ok = rules.keys.claimSlot(this.prevSlot, num);
-        } else ok = rules.keys.claimSmall(view.toString('latin1', this.outS[k0], this.outE[k0]), num);
-      } else {
-        let key = '';
-        for (let i = 0; i < keyKs.length; i++) {
-          const kk = keyKs[i];
-          if (st[kk] !== ST_OK) return false;
-          if (i > 0) key += KEY_SEP;
-          key += this.kind[kk] === K_INT ? String(this.intV[kk]) : view.toString('latin1', this.outS[kk], this.outE[kk]);
+      let keysOk = true;
+      for (let i = 0; i < keyKs.length; i++) if (st[keyKs[i]] !== ST_OK) keysOk = false;
+      // An optional key field left empty: the full path's case.
+      if (!keysOk && this.nErr === 0) return false;
+      if (keysOk) {
+        const k0 = keyKs[0];
+        const lastK = keyKs[keyKs.length - 1];
+        let ok: boolean;
+        if (rules.keys.small) {
+          const num = this.intV[lastK];
+          if (k0 === loanK) {
+            if (this.prevSlot < 0) this.prevSlot = rules.keys.slotFor(view.toString('latin1', this.outS[k0], this.outE[k0]));
+            ok = rules.keys.claimSlot(this.prevSlot, num);
+          } else ok = rules.keys.claimSmall(view.toString('latin1', this.outS[k0], this.outE[k0]), num);
+        } else {
+          let key = '';
+          for (let i = 0; i < keyKs.length; i++) {
+            const kk = keyKs[i];
+            if (i > 0) key += KEY_SEP;
+            key += this.kind[kk] === K_INT ? String(this.intV[kk]) : view.toString('latin1', this.outS[kk], this.outE[kk]);
+          }
+          ok = rules.keys.claimKey(key) !== null;
         }
-        ok = rules.keys.claimKey(key) !== null;
+        if (!ok) {
+          const h = this.hi[lastK];
+          this.errAt[lastK] = duplicateError(row, rules.plans, keyKs, s.slice(fs[h], fe[h]));
+          this.nErr++;
+        }
       }
-      if (!ok) return false;
     }
 
     rules.counts.total++;
     if (refMiss) {
-      // Valid but for its loan (spec §6): the row's one error, as the full path gives it. Whole loans miss when
-      // their credit row was invalid, so this is most of a payment file's errors, at a fraction of the cost.
-      rules.counts.invalid++;
+      // Valid but for its loan (spec §6), as the full path gives it. Whole loans miss when their credit row was
+      // invalid, so this is most of a payment file's errors.
       const h = this.hi[loanK];
+      const loan = view.toString('latin1', this.outS[loanK], this.outE[loanK]);
+      this.errAt[loanK] = crossReferenceError(row, rules.plans[loanK].name, loan, s.slice(fs[h], fe[h]));
+      this.nErr++;
+    }
+    if (this.nErr !== 0) {
+      rules.counts.invalid++;
       const fields = new Array<string>(fcount);
       for (let i = 0; i < fcount; i++) fields[i] = s.slice(fs[i], fe[i]);
-      const loan = view.toString('latin1', this.outS[loanK], this.outE[loanK]);
-      this.invalid = { fields, error: crossReferenceError(row, rules.plans[loanK].name, loan, fields[h]) };
+      const errors: RowError[] = [];
+      for (let k = 0; k < n; k++) {
+        const err = this.errAt[k];
+        if (err !== undefined) {
+          errors.push(err);
+          this.errAt[k] = undefined;
+        }
+      }
+      this.nErr = 0;
+      this.invalid = { fields, errors };
       return true;
     }
     this.invalid = null;
@@ -465,6 +508,24 @@ export class FastRowEncoder {
     sink.pos = p;
     sink.rows++;
     return true;
+  }
+
+  /**
+   * Field k's value s[x, y) failed this path's checks: records the full validator's error for it and returns true,
+   * or returns false when the value passes the full validator's checks after all (only that path can write it).
+   */
+  private bad(k: number, s: string, x: number, y: number, row: number): boolean {
+    const err = this.rules.fieldError(k, s.slice(x, y), row);
+    if (err === null) return false;
+    this.errAt[k] = err;
+    this.st[k] = ST_ERR;
+    this.nErr++;
+    return true;
+  }
+
+  private clearErrors(): void {
+    this.errAt.fill(undefined);
+    this.nErr = 0;
   }
 
   /** Is out[a, b) the loan remembered from the row before (its reference check in prevRefMiss)? */

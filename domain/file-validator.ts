@@ -105,7 +105,7 @@ class BatchBuilder {
     this.fastRows++;
     this.result.rowsTotal++;
     if (fast.invalid === null) this.result.rowsValid++;
-    else this.invalidRow(row, fast.invalid.fields, [fast.invalid.error]);
+    else this.invalidRow(row, fast.invalid.fields, fast.invalid.errors);
     return true;
   }
 

@@ -32,6 +32,18 @@ import { compareDec, dec, divPow10, parseDec, toCanonical, type Dec } from './de
 import { FileLevelError } from './file-errors.ts';
 import { KEY_SEP, KeyRegistry, type KeySummary } from './duplicate-keys.ts';
 
+/** REQUIRED (spec §6) of a required column whose value is missing or blank. */
+export function requiredError(row: number, field: string): RowError {
+  return { row, field, code: 'REQUIRED', message: `${field} is required.`, value: null };
+}
+
+/** DUPLICATE (spec §6, §9.12): the row's key, whose last part is `raw` as written, was claimed by an earlier row. */
+export function duplicateError(row: number, plans: readonly { name: string }[], keyKs: readonly number[], raw: string): RowError {
+  const name = plans[keyKs[keyKs.length - 1]].name;
+  const what = keyKs.length === 1 ? name : `(${keyKs.map((k) => plans[k].name).join(', ')})`;
+  return { row, field: name, code: 'DUPLICATE', message: `Duplicate ${what}: an earlier row has the same value.`, value: raw };
+}
+
 /** CROSS_REFERENCE (spec §6) of a row whose loan, `loanAccount` as normalized and `raw` as written, is not in the set. */
 export function crossReferenceError(row: number, field: string, loanAccount: string, raw: string): RowError {
   return { row, field, code: 'CROSS_REFERENCE', message: `No valid credit row of this loan type has loan_account_number ${loanAccount}.`, value: raw };
@@ -131,7 +143,7 @@ export const K_DATE = 7;
 // Field status within a row.
 export const ST_OK = 0; // present and valid
 export const ST_MISSING = 1; // optional and missing (or absent from the header)
-const ST_ERR = 2;
+export const ST_ERR = 2; // present or required, and in error
 export const ST_UNUSED = 3;
 
 /** Money keeps 2 decimals (§3, §5). */
@@ -195,6 +207,11 @@ export interface RowRules {
   readonly refs: { has(loanAccount: string): boolean } | null;
   readonly keys: KeyRegistry;
   readonly counts: { total: number; invalid: number };
+  /**
+   * The error the full path gives plan k's present, trimmed value `t` on its own checks (parse, bounds, codes), or
+   * null when `t` passes them: the fast path's single-field errors come from the same check.
+   */
+  fieldError(k: number, t: string, row: number): RowError | null;
 }
 
 const MSG_QUOTING = 'Malformed row: a quote inside an unquoted value, text after a closing quote, or an oversized value.';
@@ -351,7 +368,7 @@ export class RowValidator {
       trimmed[k] = t;
       if (t.length === 0) {
         if (p.required) {
-          errAt[k] = { row: rowNo, field: p.name, code: 'REQUIRED', message: `${p.name} is required.`, value: null };
+          errAt[k] = requiredError(rowNo, p.name);
           status[k] = ST_ERR;
           nErr++;
         } else {
@@ -418,15 +435,7 @@ export class RowValidator {
         dup = this.keys.claimKey(this.keyOf(values)) === null;
       }
       if (dup) {
-        const name = plans[lastK].name;
-        const what = keyKs.length === 1 ? name : `(${keyKs.map((k) => plans[k].name).join(', ')})`;
-        errAt[lastK] = {
-          row: rowNo,
-          field: name,
-          code: 'DUPLICATE',
-          message: `Duplicate ${what}: an earlier row has the same value.`,
-          value: trimmed[lastK],
-        };
+        errAt[lastK] = duplicateError(rowNo, plans, keyKs, trimmed[lastK]);
         status[lastK] = ST_ERR;
         nErr++;
       }
@@ -467,6 +476,11 @@ export class RowValidator {
       refs: this.refs,
       keys: this.keys,
       counts: this.counts,
+      fieldError: (k, t, row) => {
+        const p = this.plans[k];
+        const code = this.check(p, t);
+        return code === null ? null : { row, field: p.name, code, message: this.oMsg, value: t };
+      },
     };
   }
 

@@ -36,14 +36,17 @@ function run(i: FileValidatorInit, body: Buffer, chunk = 40_000) {
   };
 }
 
-/** Validates `body` with and without the fast path, asserts the same outcome; returns the rows the fast path took, the valid rows, and the rows whose one error is CROSS_REFERENCE (the fast path takes those too). */
+/**
+ * Validates `body` with and without the fast path, asserts the same outcome; returns the rows the fast path took,
+ * the valid and invalid rows, and the rows whose one error is CROSS_REFERENCE.
+ */
 function assertSameBothWays(
   fileType: FileType,
   loanType: LoanType,
   body: Buffer,
   references: string | null,
   what: string,
-): { fastRows: number; valid: number; crossReferenceOnly: number } {
+): { fastRows: number; valid: number; invalid: number; crossReferenceOnly: number } {
   const fast = run(init(fileType, loanType, references, true), body);
   const full = run(init(fileType, loanType, references, false), body);
   assert.equal(full.fastRows, 0, `${what}: fastPath false takes no row the fast way`);
@@ -62,7 +65,7 @@ function assertSameBothWays(
     const errors = JSON.parse(l).errors as { code: string }[];
     return errors.length === 1 && errors[0].code === 'CROSS_REFERENCE';
   }).length;
-  return { fastRows: fast.fastRows, valid: full.outcome.result.rowsValid, crossReferenceOnly };
+  return { fastRows: fast.fastRows, valid: full.outcome.result.rowsValid, invalid: full.outcome.result.rowsInvalid, crossReferenceOnly };
 }
 
 const referencesOf = (credit: string, drop: (i: number) => boolean) =>
@@ -75,10 +78,13 @@ const referencesOf = (credit: string, drop: (i: number) => boolean) =>
     .join('\n') + '\n';
 
 for (const loanType of LOAN_TYPES) {
-  test(`fast path: generated ${loanType} files with 20 % injected errors give the full validator's exact result, and the fast path takes most valid rows and rows failing CROSS_REFERENCE alone`, async () => {
+  test(`fast path: generated ${loanType} files with 20 % injected errors give the full validator's exact result, and the fast path takes most valid rows and most invalid ones`, async () => {
     const f = await generateInMemory({ loanType, credits: 800, errorRate: 0.2, seed: 7 });
     const c = assertSameBothWays('credit', loanType, Buffer.from(f.credit), null, `${loanType} credit`);
     assert.ok(c.fastRows > 0.9 * c.valid, `${loanType} credit: fast path took ${c.fastRows} of ${c.valid} valid rows`);
+    // Single-field errors and DUPLICATE are judged on the fast path too (the rest — cross-field rules, white space,
+    // malformed rows — goes to the full validator).
+    assert.ok(c.fastRows - c.valid > 0.75 * c.invalid, `${loanType} credit: fast path took ${c.fastRows - c.valid} of ${c.invalid} invalid rows`);
     // Every 7th loan missing from the reference set: CROSS_REFERENCE errors, and keys the fast path must not claim.
     const refs = referencesOf(f.credit, (i) => i % 7 === 3);
     const p = assertSameBothWays('payment_plan', loanType, Buffer.from(f.payment_plan), refs, `${loanType} payment_plan`);
@@ -87,6 +93,7 @@ for (const loanType of LOAN_TYPES) {
       p.fastRows > 0.9 * (p.valid + p.crossReferenceOnly),
       `${loanType} payment_plan: fast path took ${p.fastRows} of ${p.valid} valid rows and ${p.crossReferenceOnly} rows failing CROSS_REFERENCE alone`,
     );
+    assert.ok(p.fastRows - p.valid > 0.75 * p.invalid, `${loanType} payment_plan: fast path took ${p.fastRows - p.valid} of ${p.invalid} invalid rows`);
   });
 }
 
