@@ -23,7 +23,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   value="${line#*=}"
   case " $SECRETS " in
     *" $key "*)
-      if [ "$line" != "$key" ] && [ -z "$value" ]; then
+      # Empty (KEY=) or bare (KEY, no '='): both leave the secret unset for compose.
+      if [ "$line" = "$key" ] || [ -z "$value" ]; then
         line="$key=$(rand_hex)"
         filled="$filled $key"
       fi

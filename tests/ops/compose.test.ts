@@ -665,6 +665,12 @@ test('deploy/generate-secrets.sh fills every empty secret with 64 hex chars, kee
     const upgraded = readEnvFile(envFile);
     assert.match(upgraded.METRICS_TOKEN, /^[0-9a-f]{64}$/);
     assert.deepEqual({ ...upgraded, METRICS_TOKEN: first.METRICS_TOKEN }, first, 'every other value kept');
+    // A secret named without '=' (KEY alone): filled in place, not appended as a second line.
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^SESSION_SECRET=.*$/m, 'SESSION_SECRET'));
+    assert.match(execFileSync('sh', [path.join(REPO, 'deploy/generate-secrets.sh'), envFile], { encoding: 'utf8' }), /filled SESSION_SECRET/);
+    const lines = readFileSync(envFile, 'utf8').split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('SESSION_SECRET')).length, 1, 'one SESSION_SECRET line');
+    assert.match(readEnvFile(envFile).SESSION_SECRET, /^[0-9a-f]{64}$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
