@@ -21,6 +21,21 @@ import { data } from './routes/data.ts';
 import { profiling } from './routes/profiling.ts';
 import { session, tenant } from './routes/session.ts';
 
+// The metrics name tenants (labels), so on a port the banks reach they need METRICS_TOKEN (compose sets it).
+doc({
+  method: 'get',
+  path: '/metrics',
+  tag: 'operations',
+  // Either: open when METRICS_TOKEN is unset, the bearer token when it is set.
+  security: [{}, { MetricsToken: [] }],
+  summary:
+    'Prometheus metrics (text format). With METRICS_TOKEN set (as in docker-compose.yml) it requires `Authorization: Bearer <METRICS_TOKEN>`; without it, it is open: keep the port private (docs/OPERATIONS.md).',
+  responses: {
+    200: { description: 'Prometheus text exposition format', contentType: 'text/plain' },
+    401: { description: 'METRICS_TOKEN is set and the request does not carry it (UNAUTHORIZED)' },
+  },
+});
+
 export function createApp(services: ApiServices) {
   const app = new Hono<AppEnv>({ strict: false });
   app.use('*', async (c, next) => {
@@ -66,18 +81,6 @@ export function createApp(services: ApiServices) {
   app.route('/api/profiling', profiling);
   let openapi: Record<string, unknown> | null = null;
   app.get('/api/openapi.json', (c) => c.json((openapi ??= buildOpenApi())));
-  // The metrics name tenants (labels), so on a port the banks reach they need METRICS_TOKEN (compose sets it).
-  doc({
-    method: 'get',
-    path: '/metrics',
-    tag: 'operations',
-    summary:
-      'Prometheus metrics (text format). With METRICS_TOKEN set (as in docker-compose.yml) it requires `Authorization: Bearer <METRICS_TOKEN>`; without it, it is open: keep the port private (docs/OPERATIONS.md).',
-    responses: {
-      200: { description: 'Prometheus text exposition format', contentType: 'text/plain' },
-      401: { description: 'METRICS_TOKEN is set and the request does not carry it (UNAUTHORIZED)' },
-    },
-  });
   app.get('/metrics', async (c) => {
     const token = services.config.metricsToken;
     if (token !== null && !bearerMatches(requestHeader(c, 'authorization'), token)) {

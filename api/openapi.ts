@@ -16,6 +16,8 @@ export interface RouteDoc {
   summary: string;
   tag: string;
   auth?: boolean;
+  /** Security requirements other than the API key or session of `auth` (OpenAPI: `{}` in the list = none needed). */
+  security?: Record<string, string[]>[];
   pathParams?: Record<string, string>;
   query?: ObjectSchema;
   body?: { contentType: string; schema?: AnySchema; description?: string };
@@ -108,7 +110,7 @@ export function buildOpenApi(): Record<string, unknown> {
       operationId: `${r.method}${r.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ? ch.toUpperCase() : ''))}`,
       parameters,
       responses,
-      ...(r.auth ? { security: [{ ApiKey: [] }, { Session: [] }] } : { security: [] }),
+      security: r.security ?? (r.auth ? [{ ApiKey: [] }, { Session: [] }] : []),
     };
     if (r.body) {
       op.requestBody = {
@@ -131,6 +133,7 @@ export function buildOpenApi(): Record<string, unknown> {
       securitySchemes: {
         ApiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Api-Key sk_live_<48 lowercase hex>' },
         Session: { type: 'apiKey', in: 'cookie', name: 'findata_session', description: 'Web app session (POST /api/session)' },
+        MetricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN of the server, for GET /metrics when it is set' },
       },
     },
     paths,

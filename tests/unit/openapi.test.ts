@@ -44,3 +44,12 @@ test('loan_type, status, file_type and code list their allowed values, each of w
     assert.ok(!v.safeParse(schema, { [name]: 'NOT_A_VALUE' }).success, `${name}=NOT_A_VALUE`);
   }
 });
+
+test('GET /metrics documents its optional bearer token (METRICS_TOKEN) and its 401; the API key routes keep theirs', () => {
+  const op = doc.paths['/metrics'].get;
+  assert.deepEqual(op.security, [{}, { MetricsToken: [] }]);
+  assert.deepEqual(doc.components.securitySchemes.MetricsToken, { type: 'http', scheme: 'bearer', description: doc.components.securitySchemes.MetricsToken.description });
+  assert.ok(op.responses['401']);
+  assert.deepEqual(doc.paths['/api/sync/logs/'].get.security, [{ ApiKey: [] }, { Session: [] }]);
+  assert.deepEqual(doc.paths['/api/health'].get.security, []);
+});
