@@ -4,15 +4,16 @@
  * straight from the decoded text to bytes, without splitting it into strings or building a values array. A field
  * outside its column's common form is handed to the full validator's own check of that field (RowRules.fieldError):
  * an error there is the row's error for that field, exactly as the full path gives it, and the row goes on; a value
- * that passes it (a sign, a long amount) and any other doubt — white space to trim, a failing cross-field rule, a
- * malformed row — sends the line to the full validator (domain/validate.ts). So the fast path accepts only rows the
+ * that passes it (a sign, a long amount) and any other doubt — white space or a non-ASCII character at a field's
+ * edge, a failing cross-field or conditional-required rule, a malformed row — sends the line to the full validator
+ * (domain/validate.ts). So the fast path accepts only rows the
  * full validator accepts, with the same staged bytes, and rejects the others with the same errors: the differential
  * tests (tests/unit/fast-row.test.ts) run both over the same files.
  *
  * It reads the same compiled rules (RowValidator.rules: columns.ts is still the one source of truth), claims keys in
  * the same registry as its last step (nothing after the claim gives up on the line, so a line is claimed once), and
- * gives DUPLICATE and CROSS_REFERENCE as the full validator would. Invalid rows through the full path cost the
- * re-split of the line and every field's check again; most of them are single-field errors. Profile of the
+ * gives DUPLICATE and CROSS_REFERENCE as the full validator would. (Invalid rows went to the full path until round
+ * 14 of docs/BENCHMARKS.md: the line split again and every field checked again.) Profile of the
  * full path on a payment file: field checks 23 %, row validator 17 %, encoding the staged rows 17 %, CSV splitting
  * 13 % — all of which this path replaces for the rows it takes.
  *
@@ -95,7 +96,7 @@ export class FastRowEncoder {
   private readonly outS: Int32Array;
   private readonly outE: Int32Array;
 
-  /** The loan of the last row taken or checked (normalized bytes), and its key slot (-1: not looked up yet). */
+  /** The loan of the last row whose loan passed its check (normalized bytes), and its key slot (-1: not looked up yet). */
   private readonly prevLoan = new Uint8Array(64);
   private prevLen = -1;
   private prevSlot = -1;
@@ -108,7 +109,7 @@ export class FastRowEncoder {
    */
   invalid: { fields: string[]; errors: RowError[] } | null = null;
 
-  /** The row's errors by column so far (single-field errors, DUPLICATE, CROSS_REFERENCE), and how many. */
+  /** The row's errors by column so far (REQUIRED and the other single-field errors, DUPLICATE, CROSS_REFERENCE), and how many. */
   private readonly errAt: (RowError | undefined)[];
   private nErr = 0;
 
@@ -210,8 +211,8 @@ export class FastRowEncoder {
    * returns true: written as a staged row, or (`invalid` set) judged invalid with exactly the full validator's
    * errors — fields that fail their own checks (the error comes from the full validator's check of that field),
    * DUPLICATE, CROSS_REFERENCE. Returns false, having written and claimed nothing, when the full validator must
-   * judge it: a value this path cannot write although it is valid, white space to trim, a cross-field rule that
-   * fails, a malformed row.
+   * judge it: a value this path cannot write although it is valid, white space or a non-ASCII character at a
+   * field's edge, a failing cross-field or conditional-required rule, a malformed row.
    */
   tryRow(s: string, a: number, e: number, row: number): boolean {
     if (this.never || e - a > this.init.maxLineChars) return false;
@@ -449,7 +450,7 @@ export class FastRowEncoder {
     if (keyKs.length > 0) {
       let keysOk = true;
       for (let i = 0; i < keyKs.length; i++) if (st[keyKs[i]] !== ST_OK) keysOk = false;
-      // An optional key field left empty: the full path's case.
+      // An optional key field left empty (no column set has one today; required keys get REQUIRED): the full path's case.
       if (!keysOk && this.nErr === 0) return false;
       if (keysOk) {
         const k0 = keyKs[0];

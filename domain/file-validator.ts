@@ -26,7 +26,7 @@ export interface FileValidatorInit {
    * loan account numbers; null = no check.
    */
   references: SharedKeySet | string | null;
-  /** Plain valid rows take the fast path (domain/fast-row.ts); false = every row through RowValidator. Default true. */
+  /** Plain rows take the fast path (domain/fast-row.ts); false = every row through RowValidator. Default true. */
   fastPath?: boolean;
   /**
    * Batches ready to store for this sync: errors as COPY rows (ValidateBatch.errorRows, domain/error-rows.ts)

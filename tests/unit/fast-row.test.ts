@@ -1,8 +1,8 @@
 /**
- * The fast path (domain/fast-row.ts) only takes rows the full validator (domain/validate.ts) accepts, and writes
- * them exactly as it would: the same files validated with and without it give the same staged bytes, errors,
- * failed rows and counts. The tests also check that the fast path does take the plain rows, so they cannot pass
- * with a fast path that gives up on everything.
+ * The fast path (domain/fast-row.ts) stages only rows the full validator (domain/validate.ts) accepts, writes them
+ * exactly as it would, and gives the rows it rejects the full validator's errors: the same files validated with and
+ * without it give the same staged bytes, errors, failed rows and counts. The tests also check that the fast path
+ * does take most plain rows, valid and invalid, so they cannot pass with a fast path that gives up on everything.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
