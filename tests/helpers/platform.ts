@@ -78,15 +78,30 @@ export async function startTestPlatform(overrides: Record<string, string> = {}, 
 
 export const uniqueTenantId = (base = 't') => `${base}_${crypto.randomBytes(5).toString('hex')}`;
 
+/**
+ * A GET, sent once more when the keep-alive socket it went out on was closed under it: the server closes an idle
+ * socket after its keep-alive timeout, and on a loaded machine a request can leave on it at that very moment
+ * ("other side closed"). Browsers retry an idempotent request on a stale connection the same way.
+ */
+async function idempotentFetch(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw err;
+    return fetch(url, init);
+  }
+}
+
 /** A small HTTP client bound to a platform and an API key. */
 export function apiClient(baseUrl: string, apiKey?: string) {
   const headers = (extra: Record<string, string> = {}) => ({ ...(apiKey ? { authorization: `Api-Key ${apiKey}` } : {}), ...extra });
   return {
     async get(p: string, extra: Record<string, string> = {}) {
-      return fetch(baseUrl + p, { headers: headers(extra) });
+      return idempotentFetch(baseUrl + p, { headers: headers(extra) });
     },
     async json<T = any>(p: string): Promise<{ status: number; body: T }> {
-      const r = await fetch(baseUrl + p, { headers: headers() });
+      const r = await idempotentFetch(baseUrl + p, { headers: headers() });
       return { status: r.status, body: (await r.json()) as T };
     },
     async send(method: string, p: string, body?: unknown, extra: Record<string, string> = {}) {
