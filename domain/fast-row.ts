@@ -6,9 +6,9 @@
  * an error there is the row's error for that field, exactly as the full path gives it, and the row goes on; a value
  * that passes it (a sign, a long amount) and any other doubt — white space or a non-ASCII character at a field's
  * edge, a failing cross-field or conditional-required rule, a malformed row — sends the line to the full validator
- * (domain/validate.ts). So the fast path accepts only rows the
- * full validator accepts, with the same staged bytes, and rejects the others with the same errors: the differential
- * tests (tests/unit/fast-row.test.ts) run both over the same files.
+ * (domain/validate.ts). So the fast path accepts only rows the full validator accepts, with the same staged bytes,
+ * and rejects the others with the same errors: the differential tests (tests/unit/fast-row.test.ts) run both over
+ * the same files.
  *
  * It reads the same compiled rules (RowValidator.rules: columns.ts is still the one source of truth), claims keys in
  * the same registry as its last step (nothing after the claim gives up on the line, so a line is claimed once), and
@@ -262,9 +262,7 @@ export class FastRowEncoder {
       }
       if (x === y) {
         if (this.required[k] === 1) {
-          this.errAt[k] = requiredError(row, this.rules.plans[k].name);
-          st[k] = ST_ERR;
-          this.nErr++;
+          this.flag(k, requiredError(row, this.rules.plans[k].name));
           continue;
         }
         const m = this.missing[k];
@@ -473,8 +471,7 @@ export class FastRowEncoder {
         }
         if (!ok) {
           const h = this.hi[lastK];
-          this.errAt[lastK] = duplicateError(row, rules.plans, keyKs, s.slice(fs[h], fe[h]));
-          this.nErr++;
+          this.flag(lastK, duplicateError(row, rules.plans, keyKs, s.slice(fs[h], fe[h])));
         }
       }
     }
@@ -485,8 +482,7 @@ export class FastRowEncoder {
       // invalid, so this is most of a payment file's errors.
       const h = this.hi[loanK];
       const loan = view.toString('latin1', this.outS[loanK], this.outE[loanK]);
-      this.errAt[loanK] = crossReferenceError(row, rules.plans[loanK].name, loan, s.slice(fs[h], fe[h]));
-      this.nErr++;
+      this.flag(loanK, crossReferenceError(row, rules.plans[loanK].name, loan, s.slice(fs[h], fe[h])));
     }
     if (this.nErr !== 0) {
       rules.counts.invalid++;
@@ -518,10 +514,15 @@ export class FastRowEncoder {
   private bad(k: number, s: string, x: number, y: number, row: number): boolean {
     const err = this.rules.fieldError(k, s.slice(x, y), row);
     if (err === null) return false;
+    this.flag(k, err);
+    return true;
+  }
+
+  /** Column k is in error: `err` is its one error (spec §6) in this row. */
+  private flag(k: number, err: RowError): void {
     this.errAt[k] = err;
     this.st[k] = ST_ERR;
     this.nErr++;
-    return true;
   }
 
   private clearErrors(): void {
