@@ -455,6 +455,14 @@ test('Redis is laid out so staging is never evicted: noeviction + AOF for stagin
   assert.ok(staging.requirepass && staging.requirepass === cache.requirepass);
 });
 
+test('the staging AOF is rewritten only after 2 GB of growth, in compose and in the local services alike (a rewrite copies every staged upload)', () => {
+  const c = services['redis-staging'].command as string[];
+  const composeValue = c[c.indexOf('--auto-aof-rewrite-min-size') + 1];
+  assert.equal(composeValue, '2gb');
+  const local = /echo "auto-aof-rewrite-min-size (\S+)"/.exec(readFileSync(path.join(REPO, 'scripts/services.sh'), 'utf8'));
+  assert.equal(local?.[1], composeValue, 'scripts/services.sh writes the same threshold into the staging Redis config');
+});
+
 test('no secret is written literally in docker-compose.yml: only ${VAR} references', () => {
   const isRef = (v: string) => /^\$\{[A-Z0-9_]+(:?[?][^}]*)?\}$/.test(v);
   for (const [name, s] of Object.entries(raw.services)) {
