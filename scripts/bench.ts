@@ -101,15 +101,21 @@ function peakRss(pid: number): number {
   }
 }
 /**
- * A process's or thread's `/proc/<path>/stat`: its name, CPU seconds (utime + stime, all threads of a process) and
- * start time (seconds since boot); null once it has exited.
+ * A process's or thread's `/proc/<path>/stat`: its name, CPU seconds (utime + stime, all threads of a process), the
+ * CPU seconds of its children that it has reaped (cutime + cstime) and start time (seconds since boot); null once it
+ * has exited.
  */
-function procStat(procPath: string): { name: string; cpu: number; born: number } | null {
+function procStat(procPath: string): { name: string; cpu: number; reaped: number; born: number } | null {
   try {
     const st = fs.readFileSync(`/proc/${procPath}/stat`, 'utf8');
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
     // clock ticks (USER_HZ = 100)
-    return { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), cpu: (Number(f[11]) + Number(f[12])) / 100, born: Number(f[19]) / 100 };
+    return {
+      name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')),
+      cpu: (Number(f[11]) + Number(f[12])) / 100,
+      reaped: (Number(f[13]) + Number(f[14])) / 100,
+      born: Number(f[19]) / 100,
+    };
   } catch {
     return null;
   }
@@ -151,16 +157,22 @@ function threadSampler(pid: number | undefined) {
     },
   };
 }
-/** CPU seconds used so far by the services' processes (all PostgreSQL backends, Redis, Temporal), by name. */
+/**
+ * CPU seconds used so far by the services' processes (all PostgreSQL backends, Redis, Temporal), by name, with the
+ * children each has reaped: PostgreSQL backends that ended, and Redis's AOF rewrites (a forked child that copies
+ * the whole dataset) count too. A child still running is counted under its own name when it has one of these.
+ */
 function serviceCpu(): Record<string, number> {
   const out: Record<string, number> = { postgres: 0, 'redis-server': 0, temporal: 0 };
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const p = procStat(pid);
-    if (p && p.name in out) out[p.name] += p.cpu;
+    if (p && p.name in out) out[p.name] += p.cpu + p.reaped;
   }
   return out;
 }
+const serviceCpuText = (from: Record<string, number>, to: Record<string, number>) =>
+  `${Object.keys(to).map((k) => `${k} ${(to[k] - from[k]).toFixed(1)} s`).join(', ')} (with the children they reaped: ended PostgreSQL backends, Redis AOF rewrites)`;
 /** Runs of the anchor per dataset (`BENCH_ANCHOR_RUNS`, default 2; before 2026-12-02 10:00 one). */
 const ANCHOR_RUNS = Math.max(1, Number(process.env.BENCH_ANCHOR_RUNS ?? 2));
 const secs = (a: string | null | undefined, b: string | null | undefined) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : 0);
@@ -200,6 +212,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
   try {
     const h = { authorization: `Api-Key ${apiKey}` };
     const apiGc0 = await majorGcs(child.url);
+    const uploadServices0 = serviceCpu();
     const t0 = performance.now();
     for (const ft of ['credit', 'payment_plan']) {
       const r = await fetch(`${child.url}/api/uploads/RETAIL/${ft}`, {
@@ -213,6 +226,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     const upload = (performance.now() - t0) / 1000;
     const apiGc1 = await majorGcs(child.url);
     log(`${name}: API processes (all): ${gcText(gcDelta(apiGc0, apiGc1))} during the uploads`);
+    log(`${name}: services' CPU during the uploads: ${serviceCpuText(uploadServices0, serviceCpu())}`);
     const cpu0 = { worker: cpuSeconds(worker.proc.pid), engine: cpuSeconds(engine?.proc.pid) };
     const gc0 = await majorGcs(worker.url);
     const engineGc0 = engine ? await majorGcs(engine.url) : null;
@@ -238,7 +252,7 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     const cpu = { worker: cpuSeconds(worker.proc.pid) - cpu0.worker, engine: engine ? cpuSeconds(engine.proc.pid) - cpu0.engine : null };
     log(`${name}: CPU during the sync: worker ${cpu.worker.toFixed(1)} s, engine ${cpu.engine === null ? '(in the worker)' : `${cpu.engine.toFixed(1)} s`}`);
     const services = serviceCpu();
-    log(`${name}: CPU during the sync: ${Object.keys(services).map((k) => `${k} ${(services[k] - services0[k]).toFixed(1)} s`).join(', ')} (processes still running at its end)`);
+    log(`${name}: CPU during the sync: ${serviceCpuText(services0, services)}`);
     log(`${name}: worker CPU by thread: ${threads.worker.stop()}`);
     if (threads.engine) log(`${name}: engine CPU by thread: ${threads.engine.stop()}`);
     const steps: Record<string, number> = {};
