@@ -7,10 +7,11 @@
  * A ClickHouse server (CLICKHOUSE_URL) needs none of this: every process connects.
  */
 import http from 'node:http';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FACT_TABLE, FILE_TYPES, STAGING_TABLE, type FileType } from '../domain/columns.ts';
-import { stagedBytes, type FixedColumns, type StagedBody, type Warehouse } from './warehouse.ts';
+import { stagedBytes, stagedParts, writeParts, type FixedColumns, type StagedBody, type Warehouse } from './warehouse.ts';
 import type { Logger } from './logger.ts';
 
 // In a directory only the owner's user can enter: a socket's own mode is applied only after listen().
@@ -38,6 +39,10 @@ const MAX_REQUEST_BYTES = 1 << 20;
 /** An insert batch is at most 16 MiB of staged rows plus one chunk's rows (INSERT_BYTES, activities/validate.ts). */
 const MAX_INSERT_BYTES = 256 << 20;
 const INSERT_HEADER = 'x-findata-insert';
+/** Files a client writes into the owner's spool folder (the owner's own are `<pid>-<n>.native`). */
+const CLIENT_SPOOL_FILE = /^w[0-9]+-[0-9]+-[0-9a-f]{8}\.native$/;
+/** A client's spool file older than this was left by a client killed before it sent the insert. */
+const STALE_SPOOL_MS = 3_600_000;
 
 /** A request's body as the chunks it arrived in. */
 async function readParts(req: http.IncomingMessage, max: number): Promise<Buffer[]> {
@@ -106,6 +111,21 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
         await serial(() => wh.insertStaged(meta.table, meta.fileType, body, meta.fixed));
         return reply(200, {});
       }
+      if (opts.writes && req.method === 'POST' && req.url === '/spool') {
+        await readParts(req, MAX_REQUEST_BYTES);
+        return reply(200, { dir: wh.spool?.dir ?? null });
+      }
+      if (opts.writes && wh.spool && req.method === 'POST' && req.url === '/insert-file') {
+        const meta = parseInsertMeta(req.headers[INSERT_HEADER]);
+        const { name } = await readJson<{ name?: unknown }>(req);
+        if (!meta || typeof name !== 'string' || !CLIENT_SPOOL_FILE.test(name)) {
+          return reply(400, { message: `an insert from a file needs a valid ${INSERT_HEADER} header and the name of a client's file in the spool folder` } satisfies RemoteError);
+        }
+        sweepStale(wh.spool.dir, log);
+        const spool = wh.spool;
+        await serial(() => spool.insertFile(meta.table, meta.fileType, name, meta.fixed));
+        return reply(200, {});
+      }
       if (req.method === 'POST' && req.url === '/ensure-tenant') {
         const { tenantId } = await readJson<{ tenantId: string }>(req);
         await wh.ensureTenant(tenantId);
@@ -138,6 +158,22 @@ export async function serveWarehouse(wh: Warehouse, socketPath: string, log: Log
         });
       }),
   };
+}
+
+let lastSweep = 0;
+/** Removes the files of clients killed between writing a batch and sending its insert (at most every 10 minutes). */
+function sweepStale(dir: string, log: Logger): void {
+  const now = Date.now();
+  if (now - lastSweep < 600_000) return;
+  lastSweep = now;
+  void (async () => {
+    for (const name of await fs.promises.readdir(dir)) {
+      if (!CLIENT_SPOOL_FILE.test(name)) continue;
+      const file = path.join(dir, name);
+      const st = await fs.promises.stat(file).catch(() => null);
+      if (st && now - st.mtimeMs > STALE_SPOOL_MS) await fs.promises.rm(file, { force: true });
+    }
+  })().catch((err) => log.warn('sweeping the insert spool failed', { dir, err: String(err) }));
 }
 
 function parseInsertMeta(header: string | string[] | undefined): InsertMeta | null {
@@ -242,6 +278,28 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
       }
     });
   const write = <T>(route: string, payload: string | StagedBody, headers: Record<string, string> = {}) => once<T>(route, payload, headers, parseJson<T>);
+  // On the owner's host, a batch goes into the owner's spool folder as a file the client writes itself, and the
+  // insert names it: its bytes cross no socket (≈ 0.7 s less CPU per GB between the two processes, and none of
+  // it on the owner's heap). The folder comes from the owner once; a client that cannot write there sends bodies.
+  let spoolDir: Promise<string | null> | null = null;
+  let spooled = 0;
+  const spoolTarget = () =>
+    (spoolDir ??= call<{ dir: string | null }>('/spool', {}).then(
+      ({ dir }) => {
+        if (!dir) return null;
+        try {
+          fs.accessSync(dir, fs.constants.W_OK);
+          return dir;
+        } catch {
+          return null;
+        }
+      },
+      (err) => {
+        if (err instanceof OwnerWarehouseError) return null; // an owner without the route: bodies it is
+        spoolDir = null; // the owner was down: ask again with the next insert
+        throw err;
+      },
+    ));
   return {
     get client(): never {
       throw new Error('the ClickHouse client is only in the process that owns the embedded warehouse, not in the api role');
@@ -251,7 +309,18 @@ export function ownerWarehouse(socketPath: string, opts: OwnerWarehouseOptions =
     insertStaged: opts.writes
       ? async (table, fileType, staged, fixed) => {
           if (stagedBytes(staged) === 0) return;
-          await write('/insert', staged, { [INSERT_HEADER]: JSON.stringify({ table, fileType, fixed } satisfies InsertMeta) });
+          const headers = { [INSERT_HEADER]: JSON.stringify({ table, fileType, fixed } satisfies InsertMeta) };
+          const dir = await spoolTarget();
+          if (!dir) return void (await write('/insert', staged, headers));
+          const name = `w${process.pid}-${++spooled}-${crypto.randomBytes(4).toString('hex')}.native`;
+          const file = path.join(dir, name);
+          try {
+            await writeParts(file, stagedParts(staged));
+            await write('/insert-file', JSON.stringify({ name }), headers);
+          } finally {
+            // The owner removes it once inserted; this covers an insert that never reached it.
+            await fs.promises.rm(file, { force: true });
+          }
         }
       : notHere('a warehouse insert'),
     query: <T>(sql: string, params?: Record<string, unknown>) => call<T[]>('/query', { sql, params }),

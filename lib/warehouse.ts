@@ -35,10 +35,10 @@ const INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
 /** Staged rows as Native blocks (domain/staged-rows.ts nativeBlock): one buffer, or parts to send in order. */
 export type StagedBody = Uint8Array | readonly Uint8Array[];
 export const stagedBytes = (b: StagedBody): number => (b instanceof Uint8Array ? b.byteLength : b.reduce((n, p) => n + p.byteLength, 0));
-const stagedParts = (b: StagedBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
+export const stagedParts = (b: StagedBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
 
 /** Writes the parts to a new file with as few system calls as the kernel allows (a body may arrive in 64 KiB reads). */
-async function writeParts(file: string, parts: readonly Uint8Array[]): Promise<void> {
+export async function writeParts(file: string, parts: readonly Uint8Array[]): Promise<void> {
   const fh = await fs.promises.open(file, 'w');
   try {
     for (let i = 0; i < parts.length; i += 1024) {
@@ -70,8 +70,21 @@ export interface Warehouse {
    * the other, never joined into one buffer.
    */
   insertStaged(table: string, fileType: FileType, staged: StagedBody, fixed: FixedColumns): Promise<void>;
+  /** The embedded engine's insert folder; absent for a ClickHouse server and for processes that do not own the engine. */
+  readonly spool?: Spool;
   ensureTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Embedded inserts go through files in one folder, which the engine reads with its own reader. A process on the
+ * same host that does not own the engine (the worker of the separate layout) writes its batches there itself and
+ * names the file: the bytes then cross no socket (lib/warehouse-owner.ts).
+ */
+export interface Spool {
+  readonly dir: string;
+  /** Inserts the staged rows of the file `name` in `dir` (written whole before the call), then removes it. */
+  insertFile(table: string, fileType: FileType, name: string, fixed: FixedColumns): Promise<void>;
 }
 
 /** The system columns one insert shares (spec §4): the sync's loan type, id and load time. */
@@ -96,16 +109,32 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
   const embedded = cfg.url === null;
   // Embedded: batches go through a file the engine reads with its parallel parser, about 3× faster than handing
   // it the bytes (chdb's buffer insert), which in turn beats the client's insert (body → JS string → engine).
-  let spool: string | null = null;
+  let spool: Spool | undefined;
   let spooled = 0;
   if (embedded) {
     fs.mkdirSync(cfg.path, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
     // Opening takes the folder's lock (a second process fails here), so the spool below is ours alone.
     client = createClient({ connection: createChdbConnection({ path: cfg.path }) as never });
-    spool = path.join(cfg.path, '..', 'insert-spool');
-    fs.rmSync(spool, { recursive: true, force: true }); // files left by a killed process
-    fs.mkdirSync(spool, { recursive: true });
+    const dir = path.join(cfg.path, '..', 'insert-spool');
+    fs.rmSync(dir, { recursive: true, force: true }); // files left by a killed process
+    fs.mkdirSync(dir, { recursive: true });
+    spool = {
+      dir,
+      async insertFile(table, fileType, name, fixed) {
+        const file = path.join(dir, name);
+        try {
+          // The path is ours, but DATA_DIR is free text: quoted as a SQL string literal, like the structure.
+          await client.command({
+            query: insertSelect(table, fileType, (structure) => `file(${sqlString(file)}, 'Native', ${structure})`),
+            query_params: { lt: fixed.loan_type, sid: fixed.sync_id, at: fixed.loaded_at },
+            clickhouse_settings: INSERT_SETTINGS,
+          });
+        } finally {
+          await fs.promises.rm(file, { force: true });
+        }
+      },
+    };
   } else {
     client = createClient({
       url: cfg.url!,
@@ -133,23 +162,19 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
     async queryText(sql, params) {
       return (await client.query({ query: sql, query_params: params, format: 'TabSeparated' })).text();
     },
+    spool,
     async insertStaged(table, fileType, staged, fixed) {
       if (stagedBytes(staged) === 0) return;
       const params = { lt: fixed.loan_type, sid: fixed.sync_id, at: fixed.loaded_at };
       if (spool) {
-        const file = path.join(spool, `${process.pid}-${++spooled}.native`);
-        await writeParts(file, stagedParts(staged));
+        const name = `${process.pid}-${++spooled}.native`;
         try {
-          // The path is ours, but DATA_DIR is free text: quoted as a SQL string literal, like the structure.
-          await client.command({
-            query: insertSelect(table, fileType, (structure) => `file(${sqlString(file)}, 'Native', ${structure})`),
-            query_params: params,
-            clickhouse_settings: INSERT_SETTINGS,
-          });
-        } finally {
-          await fs.promises.rm(file, { force: true });
+          await writeParts(path.join(spool.dir, name), stagedParts(staged));
+        } catch (err) {
+          await fs.promises.rm(path.join(spool.dir, name), { force: true });
+          throw err;
         }
-        return;
+        return spool.insertFile(table, fileType, name, fixed);
       }
       // A server reads the body through input(): the same statement, the blocks streamed as the request body.
       const rs = await client.exec({

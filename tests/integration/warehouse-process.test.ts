@@ -14,6 +14,8 @@ import { generateInMemory } from '../../domain/generator.ts';
 import { qualified } from '../../lib/warehouse.ts';
 import { ownerSocket } from '../../lib/warehouse-owner.ts';
 import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
 import { assertInsertInParts } from '../helpers/warehouse-parts.ts';
 
 const embedded = !process.env.CLICKHOUSE_URL;
@@ -100,6 +102,59 @@ describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_
 
   test('an insert sent in parts reaches the engine as one batch, parts split inside a row included', async () => {
     await assertInsertInParts(p.warehouse, tenantId);
+  });
+
+  test('the worker hands its batches over as files in the engine’s spool folder (no bytes through the socket), and none is left behind', async () => {
+    const spool = path.join(dataDir, 'insert-spool');
+    const seen: string[] = [];
+    const watcher = fs.watch(spool, (_event, name) => {
+      if (name) seen.push(String(name));
+    });
+    const other = uniqueTenantId('whs'); // assertInsertInParts counts its own rows: a tenant of its own
+    await p.warehouse.ensureTenant(other);
+    try {
+      await assertInsertInParts(p.warehouse, other);
+      await new Promise((r) => setTimeout(r, 100)); // inotify events arrive after the fact
+    } finally {
+      watcher.close();
+    }
+    assert.ok(
+      seen.some((n) => /^w[0-9]+-[0-9]+-[0-9a-f]{8}\.native$/.test(n)),
+      `the worker wrote its batch into ${spool} (saw ${JSON.stringify([...new Set(seen)])})`,
+    );
+    assert.deepEqual(fs.readdirSync(spool), [], 'each file is removed once inserted');
+  });
+
+  test('the warehouse process inserts only a client’s file of its spool folder: no other name, no path', async () => {
+    const insertFile = (name: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            socketPath: ownerSocket(dataDir),
+            method: 'POST',
+            path: '/insert-file',
+            headers: {
+              'content-type': 'application/json',
+              'x-findata-insert': JSON.stringify({
+                table: qualified(tenantId, 'stg_credit'),
+                fileType: 'credit',
+                fixed: { loan_type: 'RETAIL', sync_id: '00000000-0000-0000-0000-000000000000', loaded_at: '2026-01-01 00:00:00.000' },
+              }),
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ name }));
+      });
+    for (const name of ['../clickhouse/status', '/etc/passwd', 'w1-1-0000000a.native/../../x', '1-1.native', 'w1-1-zzzzzzzz.native']) {
+      assert.equal(await insertFile(name), 400, name);
+    }
+    // A well-formed name of a file that is not there is the engine's error, not a path outside the folder.
+    assert.equal(await insertFile('w1-1-0000000a.native'), 500);
   });
 
   test('the warehouse process answers its health check and serves process metrics', async () => {
