@@ -216,6 +216,14 @@ const ORDER_BY: Record<FileType, string> = {
   payment_plan: '(loan_account_number, installment_number)',
 };
 
+/**
+ * Staging parts are written Compact (all columns in one data file) rather than Wide (two files per column): a
+ * batch's part is then a dozen files, not 40–80, and creating files was most of the engine's system time for an
+ * insert (ext4 inode allocation: the M payment file's inserts 2.9 k files → 0.8 k, ≈ 2 s of CPU less). Parts keep
+ * their format through REPLACE PARTITION; the fact table's merges write Wide parts as usual.
+ */
+const STAGING_SETTINGS = 'min_bytes_for_wide_part = 1073741824';
+
 /** DDL generated from the column definitions: fact tables and identically shaped staging tables. */
 export function tenantDDL(tenantId: string): string[] {
   const db = chDatabase(tenantId);
@@ -227,7 +235,9 @@ export function tenantDDL(tenantId: string): string[] {
     const body = `(\n${cols}\n) ENGINE = ReplacingMergeTree(loaded_at) PARTITION BY loan_type ORDER BY ${ORDER_BY[ft]}`;
     // REPLACE PARTITION needs the staging table to match structure, partition key and order exactly.
     out.push(`CREATE TABLE IF NOT EXISTS \`${db}\`.\`${FACT_TABLE[ft]}\` ${body}`);
-    out.push(`CREATE TABLE IF NOT EXISTS \`${db}\`.\`${STAGING_TABLE[ft]}\` ${body}`);
+    out.push(`CREATE TABLE IF NOT EXISTS \`${db}\`.\`${STAGING_TABLE[ft]}\` ${body} SETTINGS ${STAGING_SETTINGS}`);
+    // Staging tables created before the setting get it too.
+    out.push(`ALTER TABLE \`${db}\`.\`${STAGING_TABLE[ft]}\` MODIFY SETTING ${STAGING_SETTINGS}`);
     out.push(`CREATE TABLE IF NOT EXISTS \`${db}\`.\`${BACKUP_TABLE[ft]}\` ${body}`);
   }
   return out;

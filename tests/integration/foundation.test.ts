@@ -13,6 +13,8 @@ import { errorRow, errorRowPrefix } from '../../domain/error-rows.ts';
 import { randomUUID } from 'node:crypto';
 import { isAppError } from '../../lib/errors.ts';
 import { assertInsertInParts } from '../helpers/warehouse-parts.ts';
+import { qualified } from '../../lib/warehouse.ts';
+import { StagedRowEncoder, StagedSink, nativeBlock } from '../../domain/staged-rows.ts';
 
 const run = promisify(execFile);
 let p: Platform;
@@ -147,6 +149,24 @@ describe('tenant provisioning and isolation', () => {
 
   test('an insert sent in parts reaches the warehouse as one batch, parts split inside a row included', async () => {
     await assertInsertInParts(p.warehouse, a);
+  });
+
+  test('a staged batch of insert size becomes a Compact part (one data file, not two per column), so an insert creates few files', async () => {
+    // 200k rows: above the 10 MB from which ClickHouse would write a Wide part by default.
+    const enc = new StagedRowEncoder('payment_plan');
+    const sink = new StagedSink();
+    for (let i = 1; i <= 200_000; i++) {
+      enc.writeRow(sink, [`LP${i >> 4}`, String(i & 15), '2024-01-31', '10.00', '9.00', '1.00', '0.00', '91.00', null, '0.00', 'PENDING', '0'], i);
+    }
+    const block = nativeBlock('payment_plan', sink.take()!, 200_000);
+    assert.ok(block.length > 10 << 20, `${block.length} bytes`);
+    const fixed = { loan_type: 'RETAIL', sync_id: '3b0f6c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f', loaded_at: '2026-01-01 00:00:00.000' };
+    await p.warehouse.insertStaged(qualified(b, 'stg_payment'), 'payment_plan', block, fixed);
+    const parts = await p.warehouse.query<{ part_type: string; rows: string }>(
+      `SELECT part_type, toString(sum(rows)) AS rows FROM system.parts WHERE database = {db:String} AND table = 'stg_payment' AND active GROUP BY part_type`,
+      { db: `${b}_dw` },
+    );
+    assert.deepEqual(parts, [{ part_type: 'Compact', rows: '200000' }]);
   });
 
   test('a query under tenant A’s search path cannot see tenant B’s rows', async () => {
