@@ -6,6 +6,7 @@
  */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { Readable } from 'node:stream';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { COLUMNS, FACT_TABLE, FILE_TYPES, STAGING_TABLE, SYSTEM_COLUMNS, type FileType } from '../domain/columns.ts';
@@ -83,8 +84,25 @@ export interface Warehouse {
  */
 export interface Spool {
   readonly dir: string;
-  /** Inserts the staged rows of the file `name` in `dir` (written whole before the call), then removes it. */
+  /** Random, written into `dir` as SPOOL_OWNER_FILE when the engine opens: a client sees whether its `dir` is this one. */
+  readonly token: string;
+  /** Inserts the staged rows of the file `name` in `dir` (written whole before the call); removes it, inserted or not. */
   insertFile(table: string, fileType: FileType, name: string, fixed: FixedColumns): Promise<void>;
+}
+
+export const SPOOL_OWNER_FILE = '.owner';
+
+/**
+ * Whether `dir`, as this process sees it, is the spool folder holding `token` (not a folder of the same path on
+ * another host or mount) and this process may write there.
+ */
+export function isOwnersSpool(dir: string, token: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return fs.readFileSync(path.join(dir, SPOOL_OWNER_FILE), 'utf8') === token;
+  } catch {
+    return false;
+  }
 }
 
 /** The system columns one insert shares (spec §4): the sync's loan type, id and load time. */
@@ -119,8 +137,11 @@ export async function openWarehouse(cfg: WarehouseConfig): Promise<Warehouse> {
     const dir = path.join(cfg.path, '..', 'insert-spool');
     fs.rmSync(dir, { recursive: true, force: true }); // files left by a killed process
     fs.mkdirSync(dir, { recursive: true });
+    const token = crypto.randomBytes(16).toString('hex');
+    fs.writeFileSync(path.join(dir, SPOOL_OWNER_FILE), token);
     spool = {
       dir,
+      token,
       async insertFile(table, fileType, name, fixed) {
         const file = path.join(dir, name);
         try {

@@ -504,7 +504,7 @@ redis_up() {
         echo "appendonly yes"
         echo "appendfsync everysec"
         # An AOF rewrite forks and copies every staged upload; at the default 64mb threshold it ran 3 times per
-        # M upload (3.3 s of CPU, an upload 30 % longer) and once into the next sync (docs/BENCHMARKS.md, round 15).
+        # M upload pair (3.3 s of CPU) and once into the next sync (docs/BENCHMARKS.md, round 15).
         echo "auto-aof-rewrite-min-size 2gb"
         echo "save \"\""
       else

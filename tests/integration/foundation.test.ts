@@ -13,7 +13,7 @@ import { errorRow, errorRowPrefix } from '../../domain/error-rows.ts';
 import { randomUUID } from 'node:crypto';
 import { isAppError } from '../../lib/errors.ts';
 import { assertInsertInParts } from '../helpers/warehouse-parts.ts';
-import { qualified } from '../../lib/warehouse.ts';
+import { qualified, tenantDDL } from '../../lib/warehouse.ts';
 import { StagedRowEncoder, StagedSink, nativeBlock } from '../../domain/staged-rows.ts';
 
 const run = promisify(execFile);
@@ -166,7 +166,29 @@ describe('tenant provisioning and isolation', () => {
       `SELECT part_type, toString(sum(rows)) AS rows FROM system.parts WHERE database = {db:String} AND table = 'stg_payment' AND active GROUP BY part_type`,
       { db: `${b}_dw` },
     );
+    const [{ bytes }] = await p.warehouse.query<{ bytes: string }>(
+      `SELECT toString(sum(data_uncompressed_bytes)) AS bytes FROM system.parts WHERE database = {db:String} AND table = 'stg_payment' AND active`,
+      { db: `${b}_dw` },
+    );
     assert.deepEqual(parts, [{ part_type: 'Compact', rows: '200000' }]);
+    assert.ok(Number(bytes) > 10 << 20, `the part holds ${bytes} bytes, past the default Wide threshold`);
+  });
+
+  test('a tenant whose staging tables predate Compact parts gets the setting from its DDL (run as each process first ensures the tenant)', async () => {
+    const t = uniqueTenantId('compact');
+    await p.warehouse.ensureTenant(t);
+    const setting = async () =>
+      (
+        await p.warehouse.query<{ engine_full: string }>(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'stg_payment'`, {
+          db: `${t}_dw`,
+        })
+      )[0].engine_full;
+    // As a table created before the setting stood.
+    await p.warehouse.command(`ALTER TABLE ${qualified(t, 'stg_payment')} MODIFY SETTING min_bytes_for_wide_part = 10485760`);
+    assert.match(await setting(), /min_bytes_for_wide_part = 10485760/);
+    // ensureTenant runs the DDL once per process: a restarted worker would, as here.
+    for (const sql of tenantDDL(t)) await p.warehouse.command(sql);
+    assert.match(await setting(), /min_bytes_for_wide_part = 1073741824/);
   });
 
   test('a query under tenant A’s search path cannot see tenant B’s rows', async () => {

@@ -11,8 +11,9 @@ import { apiClient, startTestPlatform, testConfig, uniqueTenantId, waitForSync }
 import { freePort, startChild, type Child } from '../helpers/child.ts';
 import type { Platform } from '../../server/platform.ts';
 import { generateInMemory } from '../../domain/generator.ts';
-import { qualified } from '../../lib/warehouse.ts';
-import { ownerSocket } from '../../lib/warehouse-owner.ts';
+import { SPOOL_OWNER_FILE, qualified } from '../../lib/warehouse.ts';
+import { ownerSocket, ownerWarehouse } from '../../lib/warehouse-owner.ts';
+import { L_DATE32, L_DECIMAL, L_STRING, StagedRowEncoder, StagedSink, columnLayout, nativeBlock, stagedColumns } from '../../domain/staged-rows.ts';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,6 +55,29 @@ describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_
     return ((await r.json()) as { sync_id: string }).sync_id;
   }
 
+  /** A raw insert request to the warehouse process (a credit table's, with made-up sync columns): its status and message. */
+  const postToOwner = (route: string, table: string, body: string) =>
+    new Promise<{ status: number; message: string }>((resolve, reject) => {
+      const fixed = { loan_type: 'RETAIL', sync_id: '00000000-0000-0000-0000-000000000000', loaded_at: '2026-01-01 00:00:00.000' };
+      const req = http.request(
+        { socketPath: ownerSocket(dataDir), method: 'POST', path: route, headers: { 'x-findata-insert': JSON.stringify({ table, fileType: 'credit', fixed }) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let message = text;
+            try {
+              message = String((JSON.parse(text) as { message?: unknown }).message ?? text);
+            } catch {}
+            resolve({ status: res.statusCode ?? 0, message });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
   test('the platform holds no engine of its own: it has no ClickHouse client', () => {
     assert.throws(() => p.warehouse.client, /owns the embedded warehouse/);
   });
@@ -79,23 +103,7 @@ describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_
   });
 
   test('the warehouse process takes inserts only into a tenant’s staging or fact table', async () => {
-    const insert = (table: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = http.request(
-          {
-            socketPath: ownerSocket(dataDir),
-            method: 'POST',
-            path: '/insert',
-            headers: { 'x-findata-insert': JSON.stringify({ table, fileType: 'credit', fixed: { loan_type: 'RETAIL', sync_id: '00000000-0000-0000-0000-000000000000', loaded_at: '2026-01-01 00:00:00.000' } }) },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', reject);
-        req.end('x\n');
-      });
+    const insert = async (table: string) => (await postToOwner('/insert', table, 'x\n')).status;
     assert.equal(await insert('`system`.`tables`'), 400);
     assert.equal(await insert(`\`${tenantId}_dw\`.\`bak_credit\``), 400, 'not the commit snapshot either');
   });
@@ -122,39 +130,52 @@ describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_
       seen.some((n) => /^w[0-9]+-[0-9]+-[0-9a-f]{8}\.native$/.test(n)),
       `the worker wrote its batch into ${spool} (saw ${JSON.stringify([...new Set(seen)])})`,
     );
-    assert.deepEqual(fs.readdirSync(spool), [], 'each file is removed once inserted');
+    assert.deepEqual(fs.readdirSync(spool).filter((n) => n !== SPOOL_OWNER_FILE), [], 'each file is removed once inserted');
   });
 
   test('the warehouse process inserts only a client’s file of its spool folder: no other name, no path', async () => {
-    const insertFile = (name: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = http.request(
-          {
-            socketPath: ownerSocket(dataDir),
-            method: 'POST',
-            path: '/insert-file',
-            headers: {
-              'content-type': 'application/json',
-              'x-findata-insert': JSON.stringify({
-                table: qualified(tenantId, 'stg_credit'),
-                fileType: 'credit',
-                fixed: { loan_type: 'RETAIL', sync_id: '00000000-0000-0000-0000-000000000000', loaded_at: '2026-01-01 00:00:00.000' },
-              }),
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', reject);
-        req.end(JSON.stringify({ name }));
-      });
+    const insertFile = (name: string) => postToOwner('/insert-file', qualified(tenantId, 'stg_credit'), JSON.stringify({ name }));
     for (const name of ['../clickhouse/status', '/etc/passwd', 'w1-1-0000000a.native/../../x', '1-1.native', 'w1-1-zzzzzzzz.native']) {
-      assert.equal(await insertFile(name), 400, name);
+      assert.equal((await insertFile(name)).status, 400, name);
     }
-    // A well-formed name of a file that is not there is the engine's error, not a path outside the folder.
-    assert.equal(await insertFile('w1-1-0000000a.native'), 500);
+    // A well-formed name of a file that is not there reaches the engine, which finds no such file in the folder.
+    const missing = await insertFile('w1-1-0000000a.native');
+    assert.equal(missing.status, 500);
+    assert.match(missing.message, /FILE_DOESNT_EXIST|doesn't exist|No such file|not exist/i);
+  });
+
+  test('a worker that does not see the owner’s spool folder at its path (another host or mount) sends its batch in the request, and the rows land', async () => {
+    const spool = path.join(dataDir, 'insert-spool');
+    const tokenFile = path.join(spool, SPOOL_OWNER_FILE);
+    const token = fs.readFileSync(tokenFile, 'utf8');
+    // The folder this client sees holds another owner's token: what a same-named folder elsewhere would.
+    fs.writeFileSync(tokenFile, 'another-host');
+    const seen: string[] = [];
+    const watcher = fs.watch(spool, (_e, name) => name && seen.push(String(name)));
+    const client = ownerWarehouse(ownerSocket(dataDir), { writes: true });
+    try {
+      const enc = new StagedRowEncoder('credit');
+      const sink = new StagedSink();
+      // A value of each column's kind (NULL where allowed): only the path the bytes take is under test here.
+      const values = stagedColumns('credit')
+        .slice(0, -1)
+        .map((c) => columnLayout(c.chType))
+        .map((l) => (l.nullable ? null : l.kind === L_STRING ? 'BODY-1' : l.kind === L_DATE32 ? '2024-01-31' : l.kind === L_DECIMAL ? '1' : '1'));
+      enc.writeRow(sink, values, 1);
+      const fixed = { loan_type: 'RETAIL', sync_id: '00000000-0000-4000-8000-00000000b0d1', loaded_at: '2026-01-01 00:00:00.000' };
+      await client.insertStaged(qualified(tenantId, 'stg_credit'), 'credit', nativeBlock('credit', sink.take()!, 1), fixed);
+      const rows = await p.warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${qualified(tenantId, 'stg_credit')} WHERE sync_id = {s:UUID}`, { s: fixed.sync_id });
+      assert.equal(Number(rows[0].n), 1);
+      assert.deepEqual(
+        seen.filter((n) => n.startsWith('w')),
+        [],
+        'no file of the client went through the folder',
+      );
+    } finally {
+      watcher.close();
+      await client.close();
+      fs.writeFileSync(tokenFile, token);
+    }
   });
 
   test('the warehouse process answers its health check and serves process metrics', async () => {
