@@ -13,7 +13,7 @@ import type { Platform } from '../../server/platform.ts';
 import { generateInMemory } from '../../domain/generator.ts';
 import { SPOOL_OWNER_FILE, qualified } from '../../lib/warehouse.ts';
 import { ownerSocket, ownerWarehouse } from '../../lib/warehouse-owner.ts';
-import { L_DATE32, L_DECIMAL, L_STRING, StagedRowEncoder, StagedSink, columnLayout, nativeBlock, stagedColumns } from '../../domain/staged-rows.ts';
+import { L_DATE32, L_STRING, StagedRowEncoder, StagedSink, columnLayout, nativeBlock, stagedColumns } from '../../domain/staged-rows.ts';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -160,7 +160,7 @@ describe('a separate warehouse process', { skip: embedded ? false : 'CLICKHOUSE_
       const values = stagedColumns('credit')
         .slice(0, -1)
         .map((c) => columnLayout(c.chType))
-        .map((l) => (l.nullable ? null : l.kind === L_STRING ? 'BODY-1' : l.kind === L_DATE32 ? '2024-01-31' : l.kind === L_DECIMAL ? '1' : '1'));
+        .map((l) => (l.nullable ? null : l.kind === L_STRING ? 'BODY-1' : l.kind === L_DATE32 ? '2024-01-31' : '1'));
       enc.writeRow(sink, values, 1);
       const fixed = { loan_type: 'RETAIL', sync_id: '00000000-0000-4000-8000-00000000b0d1', loaded_at: '2026-01-01 00:00:00.000' };
       await client.insertStaged(qualified(tenantId, 'stg_credit'), 'credit', nativeBlock('credit', sink.take()!, 1), fixed);
