@@ -1,6 +1,6 @@
 /**
  * How chunks reach the validation thread: as zlib's output was before (a 1 MiB view of a 2 MiB buffer, which
- * postMessage copies whole) or as buffers of their own (transferred; `unpackChunk` in lib/chunk-codec.ts). The payment
+ * postMessage copies whole) or as buffers of their own (transferred; `gunzipOwned` in lib/staging.ts). The payment
  * file of a cached benchmark dataset goes through the validate activity's one-thread path, batches discarded;
  * prints wall time, the process's CPU and the validation thread's. Informative, never asserted.
  * Usage: `node --import tsx scripts/bench-chunk-transfer.ts [dataset=M-clean] [view|owned ...]`.
