@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -177,6 +178,24 @@ const serviceCpuText = (from: Record<string, number>, to: Record<string, number>
 const ANCHOR_RUNS = Math.max(1, Number(process.env.BENCH_ANCHOR_RUNS ?? 2));
 const secs = (a: string | null | undefined, b: string | null | undefined) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : 0);
 
+/**
+ * PUT of a file, streamed as a bank's client would send it. node:http piping the file, not fetch: fetch's web
+ * streams cost this process 6.5 s of CPU for an M upload pair (2026-12-03), on the cores the API needs, which a
+ * client on another machine would not take from it.
+ */
+function putFile(url: string, headers: Record<string, string>, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'PUT', headers: { ...headers, 'content-type': 'text/csv', 'content-length': fs.statSync(file).size } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`upload ${path.basename(file)}: ${res.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+    fs.createReadStream(file, { highWaterMark: 1 << 20 }).on('error', reject).pipe(req);
+  });
+}
+
 async function measure(name: string, dir: string, withLoad: boolean): Promise<{ r: Result; load: any[] }> {
   // The floor is the anchor's best run: single runs gave 3.95–5.76 s for M on one machine within an hour.
   const anchors: any[] = [];
@@ -213,17 +232,14 @@ async function measure(name: string, dir: string, withLoad: boolean): Promise<{ 
     const h = { authorization: `Api-Key ${apiKey}` };
     const apiGc0 = await majorGcs(child.url);
     const uploadServices0 = serviceCpu();
+    // The API processes (the primary and its children) and this process, which reads the files and sends them.
+    const apiCpu = () => [child.proc.pid!, ...childPids(child.proc.pid!)].reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const uploadCpu0 = { api: apiCpu(), client: process.cpuUsage() };
     const t0 = performance.now();
-    for (const ft of ['credit', 'payment_plan']) {
-      const r = await fetch(`${child.url}/api/uploads/RETAIL/${ft}`, {
-        method: 'PUT',
-        headers: { ...h, 'content-type': 'text/csv' },
-        body: fs.createReadStream(path.join(dir, `${ft}.csv`)) as never,
-        duplex: 'half',
-      } as RequestInit);
-      if (r.status !== 201) throw new Error(`upload ${ft}: ${r.status} ${await r.text()}`);
-    }
+    for (const ft of ['credit', 'payment_plan']) await putFile(`${child.url}/api/uploads/RETAIL/${ft}`, h, path.join(dir, `${ft}.csv`));
     const upload = (performance.now() - t0) / 1000;
+    const clientCpu = process.cpuUsage(uploadCpu0.client);
+    log(`${name}: CPU during the uploads: API processes ${(apiCpu() - uploadCpu0.api).toFixed(1)} s, the bench's client ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} s`);
     const apiGc1 = await majorGcs(child.url);
     log(`${name}: API processes (all): ${gcText(gcDelta(apiGc0, apiGc1))} during the uploads`);
     log(`${name}: services' CPU during the uploads: ${serviceCpuText(uploadServices0, serviceCpu())}`);
