@@ -79,9 +79,10 @@ export async function startTestPlatform(overrides: Record<string, string> = {}, 
 export const uniqueTenantId = (base = 't') => `${base}_${crypto.randomBytes(5).toString('hex')}`;
 
 /**
- * A GET, sent once more when the keep-alive socket it went out on was closed under it: the server closes an idle
+ * A request sent once more when the keep-alive socket it went out on was closed under it: the server closes an idle
  * socket after its keep-alive timeout, and on a loaded machine a request can leave on it at that very moment
- * ("other side closed"). Browsers retry an idempotent request on a stale connection the same way.
+ * ("other side closed"). Only idempotent methods (GET, PUT, DELETE) with a body that can be sent again are retried,
+ * as browsers retry them on a stale connection; a POST could have been taken, so it is not.
  */
 async function idempotentFetch(url: string, init: RequestInit): Promise<Response> {
   try {
@@ -89,6 +90,8 @@ async function idempotentFetch(url: string, init: RequestInit): Promise<Response
   } catch (err) {
     const code = (err as { cause?: { code?: string } }).cause?.code;
     if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw err;
+    if (!['GET', 'PUT', 'DELETE'].includes((init.method ?? 'GET').toUpperCase())) throw err;
+    if (init.body instanceof ReadableStream) throw err; // consumed by the first attempt
     return fetch(url, init);
   }
 }
@@ -105,14 +108,14 @@ export function apiClient(baseUrl: string, apiKey?: string) {
       return { status: r.status, body: (await r.json()) as T };
     },
     async send(method: string, p: string, body?: unknown, extra: Record<string, string> = {}) {
-      return fetch(baseUrl + p, {
+      return idempotentFetch(baseUrl + p, {
         method,
         headers: headers({ ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra }),
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     },
     async upload(loanType: string, fileType: string, body: string | Uint8Array | ReadableStream, extra: Record<string, string> = {}) {
-      return fetch(`${baseUrl}/api/uploads/${loanType}/${fileType}`, {
+      return idempotentFetch(`${baseUrl}/api/uploads/${loanType}/${fileType}`, {
         method: 'PUT',
         headers: headers({ 'content-type': 'text/csv', ...extra }),
         body: body as BodyInit,
