@@ -15,9 +15,11 @@
  *   value is never blank. Before the header the delimiter is not known yet: a white-space line holding a TAB would
  *   make the file TAB-delimited (TAB is then its only candidate, §9.3) and such a line is never blank, so it is the
  *   header. Other white-space-only lines before the header are skipped.
- * - Delimiter detection (§9.3) counts candidates on the first non-blank line, outside quotes, where every `"`
- *   toggles "inside quotes" and an LF inside quotes does not end the line. The header is then parsed with the
- *   ordinary rules; malformed quoting in the header has no error of its own (names are taken as read).
+ * - Delimiter detection (§9.3) counts candidates on the first non-blank line, outside quotes as §9.6 defines them:
+ *   a `"` opens a quoted value only as a field's first character (the delimiter is not known yet, so a field
+ *   starts at the line's start and after any candidate), `""` inside it is a quote, and an LF inside it does not
+ *   end the line; any other `"` is literal. The header is then parsed with the ordinary rules; malformed quoting
+ *   in the header has no error of its own (names are taken as read).
  * - "First failure in file order" (§7): the text before an ill-formed byte is parsed (so a complete header is bound,
  *   and may be rejected, before INVALID_ENCODING is thrown); a header is judged only once its line has ended, so a
  *   bad byte inside the header line wins over MISSING/DUPLICATE_COLUMNS. At the end: INVALID_ENCODING for a
@@ -51,6 +53,12 @@ export interface CsvHandlers {
    */
   onPlainLine?(s: string, start: number, end: number, row: number): boolean;
 }
+
+/** States of the header line's scan for delimiter candidates (CsvParser.preHeader). */
+const PRE_FIELD_START = 0;
+const PRE_IN_FIELD = 1;
+const PRE_QUOTED = 2;
+const PRE_QUOTE_IN_QUOTED = 3;
 
 /** Delimiter candidates in tie-break order (§9.3). */
 export const DELIMITERS: readonly string[] = [',', ';', '|', '\t'];
@@ -187,7 +195,8 @@ export class CsvParser {
   private pre = '';
   private preScan = 0;
   private preInHeader = false;
-  private preInQuote = false;
+  /** Where the header scan stands (PRE_*): quoting in the header line is read as §9.6 reads it in rows. */
+  private preState = PRE_FIELD_START;
   private readonly preCounts = [0, 0, 0, 0];
 
   // Record layer.
@@ -404,20 +413,35 @@ export class CsvParser {
       return;
     }
     const counts = this.preCounts;
-    let inQ = this.preInQuote;
+    let st = this.preState;
     const lim = p.length < cap ? p.length : cap;
     for (; i < lim; i++) {
       const c = p.charCodeAt(i);
-      if (c === QUOTE) inQ = !inQ;
-      else if (!inQ) {
-        if (c === LF) break;
-        if (c === 44) counts[0]++;
-        else if (c === 59) counts[1]++;
-        else if (c === 124) counts[2]++;
-        else if (c === TAB) counts[3]++;
+      if (st === PRE_QUOTED) {
+        if (c === QUOTE) st = PRE_QUOTE_IN_QUOTED;
+        continue; // delimiters and line breaks inside a quoted value count for nothing
       }
+      if (st === PRE_QUOTE_IN_QUOTED) {
+        if (c === QUOTE) {
+          st = PRE_QUOTED; // `""`: an escaped quote
+          continue;
+        }
+        st = PRE_IN_FIELD; // the value closed; what follows is read as unquoted text
+      }
+      if (c === LF) break;
+      // The delimiter is not known yet, so a field starts after any candidate (§9.6: only a field's first
+      // character opens a quote; any other `"` is literal and hides no delimiter).
+      if (c === 44) counts[0]++;
+      else if (c === 59) counts[1]++;
+      else if (c === 124) counts[2]++;
+      else if (c === TAB) counts[3]++;
+      else {
+        st = c === QUOTE && st === PRE_FIELD_START ? PRE_QUOTED : PRE_IN_FIELD;
+        continue;
+      }
+      st = PRE_FIELD_START;
     }
-    this.preInQuote = inQ;
+    this.preState = st;
     this.pre = p;
     this.preScan = i;
     // The header line ended, or it is too long to buffer and the count stops at `cap` characters.

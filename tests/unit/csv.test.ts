@@ -143,6 +143,28 @@ test('§9.3 a quoted header name may span lines and the count continues after it
   assert.deepEqual(fields(o), [['1', '2', '3']]);
 });
 
+test('§9.3 with §9.6: a quote inside a header name is literal and hides no delimiter after it', () => {
+  for (const split of ['whole', 'bytes'] as const) {
+    const o = parse('Boy 5";a;b;c\n1;2;3;4\n', split);
+    assert.equal(o.delimiter, ';', split);
+    assert.deepEqual(o.header, ['Boy 5"', 'a', 'b', 'c'], split);
+    assert.deepEqual(fields(o), [['1', '2', '3', '4']], split);
+  }
+});
+
+test('§9.3 with §9.6: a quote opens a header value only at a field start; "" inside it is a quote', () => {
+  assert.equal(parse('"a"";b";c;d\n1;2;3\n').delimiter, ';'); // the ; inside the quoted name is not counted
+  assert.deepEqual(parse('"a"";b";c;d\n1;2;3\n').header, ['a";b', 'c', 'd']);
+  assert.equal(parse('a,x"y;z;w\n1\n').delimiter, ';'); // x"y: a literal quote mid-name
+  assert.equal(parse('a;"x,y,z";b\n1\n').delimiter, ';'); // quoted after a candidate: its commas do not count
+});
+
+test('§7 with §9.6: a header with a stray quote ends at its line break, so it is bound before a bad byte further down', () => {
+  const o = parse(Buffer.concat([Buffer.from('x"y;a\n1;2\n'), Buffer.from([0xff, 0x0a])]));
+  assert.equal(o.events[0], 'H' + JSON.stringify([['x"y', 'a'], ';']));
+  assert.equal(o.error?.code, 'INVALID_ENCODING');
+});
+
 // ---------------------------------------------------------------- line breaks and blank lines
 
 test('§2 LF and CRLF files give identical rows; the CR of CRLF is not part of a value', () => {
