@@ -126,7 +126,11 @@ export function buildOpenApi(): Record<string, unknown> {
     info: {
       title: 'findata API',
       version: '1.0.0',
-      description: 'Loan portfolio files in, clean warehouse out. Contract: shared/spec/api.md and loan-files.md.',
+      description:
+        'Loan portfolio files in, clean warehouse out. Contract: shared/spec/api.md and loan-files.md. Every non-2xx ' +
+        'answer has the body {"error": {"code", "message"}}, also those of the HTTP layer on any path: 431 ' +
+        'HEADERS_TOO_LARGE (request headers over 16 KiB), 408 REQUEST_TIMEOUT (headers not received within 60 s), 400 ' +
+        'BAD_REQUEST (not HTTP, a backslash in the path, an invalid Host).',
     },
     servers: [{ url: '/' }],
     components: {

@@ -7,8 +7,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import pg from 'pg';
 import type { Config } from '../lib/config.ts';
@@ -25,6 +25,7 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import { connectTemporal, createSyncControl, type SyncControl } from '../lib/temporal.ts';
 import { createTenantService, type TenantService } from '../lib/tenants.ts';
 import { createApp } from '../api/app.ts';
+import { onClientError, onRequestError } from '../api/transport-errors.ts';
 import { invalidateAuth } from '../api/middleware/auth.ts';
 import type { ApiServices } from '../api/services.ts';
 import { createSyncWorker, type WorkerSettings } from './worker.ts';
@@ -242,8 +243,15 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       webDist: fs.existsSync(webDist) ? webDist : null,
     };
     const app = createApp(services);
-    http = await new Promise<Server>((resolve) => {
-      const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(server as Server));
+    // @hono/node-server's listener with our envelope for requests it cannot read, and for those Node's parser refuses.
+    const server = createServer(getRequestListener(app.fetch, { hostname: config.host, errorHandler: onRequestError }));
+    server.on('clientError', onClientError);
+    http = await new Promise<Server>((resolve, reject) => {
+      server.once('error', reject); // e.g. the port is taken: startup fails with the cause
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve(server);
+      });
     });
     // Large uploads may take minutes; the default 5-minute request timeout would cut them.
     http.requestTimeout = 0;

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import crypto from 'node:crypto';
 import * as v from 'valibot';
 import type { AppEnv, ApiServices } from '../services.ts';
-import { requireAuth, tenantFor } from '../middleware/auth.ts';
+import { checkBodyTenant, requireAuth, tenantFor } from '../middleware/auth.ts';
 import { doc, parse } from '../openapi.ts';
 import {
   ErrorsQuery,
@@ -61,7 +61,9 @@ doc({
 });
 sync.post('/', async (c) => {
   const s = c.get('services');
-  const body = parse(StartSyncBody, await readJsonBody(c));
+  const raw = await readJsonBody(c);
+  checkBodyTenant(c, raw);
+  const body = parse(StartSyncBody, raw);
   const tenantId = tenantFor(c, body.tenant_id);
   const loanType = body.loan_type;
   if (await s.sync.busy(tenantId, loanType)) {
@@ -150,7 +152,9 @@ doc({
 sync.patch('/configs/:id', async (c) => {
   const s = c.get('services');
   const id = configId(c.req.param('id'));
-  const body = parse(UpdateSyncConfigBody, await readJsonBody(c));
+  const raw = await readJsonBody(c);
+  checkBodyTenant(c, raw);
+  const body = parse(UpdateSyncConfigBody, raw);
   const tenantId = tenantFor(c, body.tenant_id);
   const interval = await withTenant(s.db, tenantId, async (tx) => {
     const r = await tx.query(

@@ -145,6 +145,8 @@ describe('tenant isolation', () => {
     assert.equal(successes, 0);
     // A tenant that does not exist at all is refused the same way (no tenant enumeration).
     assert.equal(await expectAll(A.key, foreignTenantAttempts(uniqueTenantId('nobody')), 403, 'FORBIDDEN'), 0);
+    // However it is spelled: longer than any tenant id is 403 in a body as in a query, not a 400 for its length.
+    assert.equal(await expectAll(A.key, foreignTenantAttempts('x'.repeat(65)), 403, 'FORBIDDEN'), 0);
   });
 
   test('the same requests with A’s own tenant_id are accepted (positive control)', async () => {

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { apiClient, startTestPlatform, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
 import type { Platform } from '../../server/platform.ts';
 import { computeProfile } from '../../lib/profiles.ts';
@@ -295,8 +296,8 @@ describe('validation errors', () => {
     assert.deepEqual(pages.flatMap((pg) => pg.items), all);
   });
 
-  test('bad filters are 400; an unknown sync is 404', async () => {
-    for (const s of ['code=NOPE', 'file_type=xx', 'limit=0', 'limit=-1', 'offset=abc', `field=${'f'.repeat(65)}`]) {
+  test('bad filters are 400 (a NUL or another control character in field too, never a 500); an unknown sync is 404', async () => {
+    for (const s of ['code=NOPE', 'file_type=xx', 'limit=0', 'limit=-1', 'offset=abc', `field=${'f'.repeat(65)}`, 'field=%00', 'field=currency%00', 'field=%0A']) {
       const { status, body } = await api.json(`/api/sync/logs/${sync1.sync_id}/errors/?${s}`);
       assertEnvelope(status, body, 400, 'VALIDATION_FAILED', s);
     }
@@ -761,6 +762,34 @@ describe('robustness', () => {
     });
     assert.equal(streamed.status, 400);
     assert.ok(streamed.sentAtAnswer < 4 * 1024 * 1024, `answered after ${streamed.sentAtAnswer} bytes of 32 MiB`);
+    assert.equal((await fetch(`${p.url}/api/health`)).status, 200, 'the server is fine');
+  });
+
+  test('requests refused before the app (headers over 16 KiB, not HTTP, a backslash path) get the envelope, not an empty body', async () => {
+    const u = new URL(p.url!);
+    const raw = (text: string) =>
+      new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = net.connect(Number(u.port), u.hostname, () => socket.write(text));
+        socket.on('data', (d) => chunks.push(d));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const res = Buffer.concat(chunks).toString('utf8');
+          const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(res)?.[1]);
+          const body = res.slice(res.indexOf('\r\n\r\n') + 4);
+          try {
+            resolve({ status, body: JSON.parse(body) });
+          } catch {
+            reject(new Error(`not a JSON body: ${JSON.stringify(res.slice(0, 300))}`));
+          }
+        });
+      });
+    const big = await raw(`GET /api/health HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
+    assertEnvelope(big.status, big.body, 431, 'HEADERS_TOO_LARGE', 'headers over the limit');
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+    assertEnvelope(garbage.status, garbage.body, 400, 'BAD_REQUEST', 'not HTTP');
+    const backslash = await raw('GET /api\\health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assertEnvelope(backslash.status, backslash.body, 400, 'BAD_REQUEST', 'a backslash in the path');
     assert.equal((await fetch(`${p.url}/api/health`)).status, 200, 'the server is fine');
   });
 
