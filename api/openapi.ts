@@ -74,6 +74,19 @@ const COMMON_ERRORS: Record<number, string> = {
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
 };
 
+/** A JSON body's schema, each property read as a query parameter's is (the values allowed after a transform). */
+function bodySchema(s: AnySchema): Record<string, unknown> {
+  const base = json(s, 'input');
+  const entries = (s as AnySchema & { entries?: Record<string, AnySchema> }).entries;
+  const props = base.properties as Record<string, unknown> | undefined;
+  if (!entries || !props) return base;
+  for (const [k, e] of Object.entries(entries)) {
+    const { $schema: _, ...prop } = queryParamSchema(e);
+    props[k] = prop;
+  }
+  return base;
+}
+
 export function buildOpenApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of registry) {
@@ -116,7 +129,7 @@ export function buildOpenApi(): Record<string, unknown> {
       op.requestBody = {
         required: true,
         description: r.body.description,
-        content: { [r.body.contentType]: { schema: r.body.schema ? json(r.body.schema, 'input') : { type: 'string', format: 'binary' } } },
+        content: { [r.body.contentType]: { schema: r.body.schema ? bodySchema(r.body.schema) : { type: 'string', format: 'binary' } } },
       };
     }
     (paths[r.path] ??= {})[r.method] = op;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as v from 'valibot';
 import '../../api/app.ts'; // registers every route's document
 import { buildOpenApi } from '../../api/openapi.ts';
-import { ErrorsQuery, SyncLogsQuery } from '../../api/schemas.ts';
+import { ErrorsQuery, StartSyncBody, SyncLogsQuery, UpdateSyncConfigBody } from '../../api/schemas.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const doc = buildOpenApi() as any;
@@ -43,6 +43,21 @@ test('loan_type, status, file_type and code list their allowed values, each of w
     for (const value of values) assert.ok(v.safeParse(schema, { [name]: value }).success, `${name}=${value}`);
     assert.ok(!v.safeParse(schema, { [name]: 'NOT_A_VALUE' }).success, `${name}=NOT_A_VALUE`);
   }
+});
+
+test('JSON bodies document what the server accepts: loan_type of POST /api/sync/ lists its values, interval_seconds its bounds', () => {
+  const body = (path: string, method: string) => doc.paths[path][method].requestBody.content['application/json'].schema;
+  const start = body('/api/sync/', 'post');
+  assert.deepEqual(start.properties.loan_type, { type: 'string', enum: ['RETAIL', 'COMMERCIAL'], description: 'case-insensitive' });
+  assert.deepEqual(start.required, ['loan_type']);
+  for (const value of start.properties.loan_type.enum) assert.ok(v.safeParse(StartSyncBody, { loan_type: value }).success, value);
+  assert.ok(!v.safeParse(StartSyncBody, { loan_type: 'NOT_A_VALUE' }).success);
+  const patchPath = Object.keys(doc.paths).find((k) => k.startsWith('/api/sync/configs/{') && doc.paths[k].patch)!;
+  const interval = body(patchPath, 'patch').properties.interval_seconds;
+  assert.deepEqual([interval.type, interval.minimum, interval.maximum], ['integer', 5, 86_400]);
+  assert.ok(v.safeParse(UpdateSyncConfigBody, { interval_seconds: interval.maximum }).success);
+  assert.ok(!v.safeParse(UpdateSyncConfigBody, { interval_seconds: interval.maximum + 1 }).success);
+  assert.equal(JSON.stringify(start).indexOf('$schema', 1), JSON.stringify(start).lastIndexOf('$schema'), 'one $schema, at the top');
 });
 
 test('GET /metrics documents its optional bearer token (METRICS_TOKEN) and its 401; the API key routes keep theirs', () => {
