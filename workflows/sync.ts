@@ -39,6 +39,13 @@ const long = proxyActivities<typeof activities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+// The final log, the metrics and the cache: retried until the database is back (the workflow stays open and visible
+// in Temporal UI meanwhile), so no sync is left RUNNING in its log because PostgreSQL was down for a few minutes.
+const recordActs = proxyActivities<typeof activities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+});
 const commitActs = proxyActivities<typeof activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '20 seconds',
@@ -81,13 +88,22 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   };
 
   const info = workflowInfo();
-  await step('starting', 'begin', () => short.beginSync({ ...input, workflowId: info.workflowId, runId: info.runId }));
+  // A begin that fails for good (the warehouse or the database down longer than its retries) ends the sync FAILED
+  // and recorded like any other failure, not with its log left RUNNING. patched: older histories failed here.
+  let beginFailure: unknown = null;
+  try {
+    await step('starting', 'begin', () => short.beginSync({ ...input, workflowId: info.workflowId, runId: info.runId }));
+  } catch (err) {
+    if (!patched('record-failed-begin')) throw err;
+    beginFailure = err;
+  }
 
   const outcome: SyncOutcome = { status: 'SUCCESS', files: {}, errorRate: 0, rowsWritten: {}, rowsRemoved: { payment_plan: 0 }, message: '' };
   let claimed: Awaited<ReturnType<typeof activities.claimUploads>> = {};
   let committed = false;
   let commitStarted = false;
   try {
+    if (beginFailure !== null) throw beginFailure;
     claimed = await step('claiming', 'claim', () => short.claimUploads({ tenantId, loanType, syncId }));
     const fileTypes = (['credit', 'payment_plan'] as const).filter((ft) => claimed[ft]);
     for (const ft of fileTypes) {
@@ -142,8 +158,9 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
       short.cleanupSync({ tenantId, loanType, syncId, outcome: outcome.status === 'ABORTED' ? 'ABORTED' : 'SUCCESS' }),
     );
   } catch (err) {
-    if (committed) {
-      // The new data is in the warehouse; only housekeeping failed. Staging keys expire on their own.
+    if (committed || (outcome.status === 'ABORTED' && patched('keep-aborted-when-cleanup-fails'))) {
+      // The new data is in the warehouse, or the abort is decided (its uploads were dropped before the staging
+      // clean-up, activities/cleanup.ts): only housekeeping failed, and the outcome stands.
       outcome.message += ` Clean-up failed: ${errorMessage(err)}`;
     } else {
       outcome.status = 'FAILED';
@@ -166,7 +183,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   progress.message = outcome.message;
   // The timeline outlives the workflow in the sync log (the record step itself is not in it).
   const steps = progress.steps.map((x) => ({ ...x }));
-  await step('recording', 'record', () => short.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome, steps }));
+  await step('recording', 'record', () => recordActs.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome, steps }));
   // The record step dropped the loan type's cached profiles; computed now, the first read after a sync is a cache
   // hit. In a workflow of its own, so that this one ends with its log and the next sync is never kept waiting.
   // patched: histories of syncs that ended before this step existed replay without it.

@@ -171,7 +171,7 @@ describe('worker crashes', () => {
     ['carry.afterStage', 'committing', 'carry over payments', 'carry over (credit-only sync, kept payments staged)', 300, 'creditOnly'],
     ['commit.between', 'committing', 'commit', 'commit (between the two partition replaces)', 1000, 'full'],
     ['rollback.between', 'cleaning_up', 'roll back', 'roll back of a commit that failed for good (between the two restores)', 300, 'failedCommit'],
-    ['cleanup.afterDrop', 'cleaning_up', 'clean up', 'clean up (staging dropped, claim not yet released)', 300, 'full'],
+    ['cleanup.beforeDrop', 'cleaning_up', 'clean up', 'clean up (claim released, staging not yet dropped)', 300, 'full'],
     ['record.afterFinish', 'recording', null, 'record (final log written, metrics not yet counted)', 300, 'full'],
   ];
   for (const [point, phase, lastStep, what, credits, mode] of cases) {
