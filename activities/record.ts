@@ -7,6 +7,8 @@ import { invalidateTenantCache } from '../lib/cache-invalidation.ts';
 import { withTenant } from '../lib/db.ts';
 import { CACHE_TTL, keys } from '../lib/keys.ts';
 
+const METRICS_MARK_TTL = 7 * 24 * 3600;
+
 export function createRecordActivities(deps: ActivityDeps) {
   return {
     /** Final sync log, Prometheus metrics and cache invalidation. */
@@ -20,9 +22,8 @@ export function createRecordActivities(deps: ActivityDeps) {
     }): Promise<void> {
       const { tenantId, loanType, syncId, outcome } = input;
       const { rows } = await withTenant(deps.db, tenantId, (c) =>
-        c.query<{ started_at: Date; status: string }>('SELECT started_at, status FROM sync_logs WHERE sync_id = $1', [syncId]),
+        c.query<{ started_at: Date }>('SELECT started_at FROM sync_logs WHERE sync_id = $1', [syncId]),
       );
-      const alreadyRecorded = rows[0] && ['SUCCESS', 'ABORTED', 'FAILED'].includes(rows[0].status);
       // Before the final status becomes visible, so a client that sees it never reads pre-sync caches.
       await invalidateTenantCache(deps.cache, tenantId, syncId, loanType);
       await finishLog(deps.db, tenantId, syncId, outcome, input.steps ?? []);
@@ -30,7 +31,10 @@ export function createRecordActivities(deps: ActivityDeps) {
       await invalidateTenantCache(deps.cache, tenantId, syncId, loanType);
       // After the invalidation that dropped the previous one: only this sync's profiles run may store profiles now.
       await deps.cache.run((r) => r.set(keys.cache.profileGeneration(tenantId, loanType), syncId, 'EX', CACHE_TTL.profilePrecomputed), null);
-      if (alreadyRecorded) return; // a retried record must not count the sync twice
+      // Exactly once per sync, whichever attempt gets here first: an attempt that wrote the final log and died
+      // before this line left nothing counted, so the log's status cannot be the mark.
+      const first = await deps.redis.staging.set(keys.metricsCounted(tenantId, syncId), '1', 'EX', METRICS_MARK_TTL, 'NX');
+      if (first === null) return;
       const m = deps.metrics;
       m.syncOperations.inc({ tenant: tenantId, loan_type: loanType, status: outcome.status, trigger: input.trigger });
       if (rows[0]) {

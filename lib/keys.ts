@@ -24,6 +24,8 @@ export const keys = {
   failed: (t: string, lt: LoanType, ft: FileType, syncId: string) => `extbank_failed:${t}:${lt}:${ft}:${syncId}`,
   /** which fact partitions a sync's commit snapshotted (for roll back); deleted by the sync's clean-up */
   commitSnapshot: (t: string, lt: LoanType, syncId: string) => `extbank_commit:${t}:${lt}:${syncId}`,
+  /** set once the sync's metrics are counted, so a retried record counts them exactly once (expires after a week) */
+  metricsCounted: (t: string, syncId: string) => `extbank_metrics:${t}:${syncId}`,
   cache: {
     syncConfigs: (t: string) => `findata:${t}:sync_configs`,
     // The serialized response body (was the page object under sync_logs:recent:{limit}).

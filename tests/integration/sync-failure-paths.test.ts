@@ -8,13 +8,15 @@ import assert from 'node:assert/strict';
 import { apiClient, startTestPlatform, uniqueTenantId, waitForSync } from '../helpers/platform.ts';
 import type { Platform } from '../../server/platform.ts';
 import { generateInMemory } from '../../domain/generator.ts';
+import { syncWorkflowId } from '../../domain/sync-types.ts';
 
 let p: Platform;
 let key: string;
+let tenantId: string;
 let api: ReturnType<typeof apiClient>;
 before(async () => {
   p = await startTestPlatform();
-  const tenantId = uniqueTenantId('fpath');
+  tenantId = uniqueTenantId('fpath');
   ({ apiKey: key } = await p.tenants.create(tenantId, 'Failure paths'));
   await p.db.query(`UPDATE "${tenantId}".sync_configs SET enabled = false`);
   api = apiClient(p.url!, key);
@@ -74,4 +76,21 @@ test('a begin that fails for good ends the sync FAILED in its log, not RUNNING, 
   assert.ok(log.finished_at, 'the log is final');
   assert.deepEqual(await pendingRows(), [['credit', f.summary.files.credit.rows], ['payment_plan', f.summary.files.payment_plan.rows]]);
   assert.equal((await startSync()).status, 'SUCCESS');
+});
+
+test('a record step retried after writing the final log counts the sync in the metrics exactly once', async () => {
+  const counted = async () =>
+    (await p.metrics.syncOperations.get()).values.filter((v) => v.labels.tenant === tenantId).reduce((n, v) => n + v.value, 0);
+  const before = await counted();
+  await upload(4);
+  p.config.faultFailures['record.afterFinish'] = 1; // the first attempt dies right after the final log
+  try {
+    assert.equal((await startSync()).status, 'SUCCESS');
+    // The log turns final before the retried attempt counts: wait for the workflow to end.
+    await p.sync!.client.workflow.getHandle(syncWorkflowId(tenantId, 'RETAIL')).result();
+    assert.equal(p.config.faultFailures['record.afterFinish'], 0, 'the first attempt died after the final log');
+  } finally {
+    delete p.config.faultFailures['record.afterFinish'];
+  }
+  assert.equal(await counted(), before + 1);
 });
