@@ -28,12 +28,16 @@ export interface ActivityDeps {
   faultFailures?: Record<string, number | 'always'>;
 }
 
-export async function faultPoint(deps: ActivityDeps, point: string, heartbeat?: () => void): Promise<void> {
+export async function faultPoint(deps: ActivityDeps, point: string, heartbeat?: () => void, signal?: AbortSignal): Promise<void> {
   faultFailure(deps, point);
   const ms = deps.faultDelays?.[point];
   if (!ms) return;
   heartbeat?.();
-  await new Promise((r) => setTimeout(r, ms));
+  // A pause that a cancellation of the activity ends early, as real work would notice it between batches.
+  await new Promise<void>((r) => {
+    const timer = setTimeout(r, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), r()), { once: true });
+  });
 }
 
 export function faultFailure(deps: ActivityDeps, point: string): void {

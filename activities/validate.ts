@@ -210,9 +210,12 @@ export function createValidateActivities(deps: ActivityDeps) {
       if (first) {
         first = false;
         await report(true);
-        await faultPoint(deps, 'validate.afterFirstChunk', () => ctx.heartbeat());
+        await faultPoint(deps, 'validate.afterFirstChunk', () => ctx.heartbeat(), ctx.cancellationSignal);
       }
       await report();
+      // A cancelled sync (the workflow waits for this activity to stop): end between batches, through the clean-up
+      // below, so nothing of this attempt lands after the workflow puts the uploads back.
+      if (ctx.cancellationSignal.aborted) await ctx.cancelled;
     };
 
     let final: Final;

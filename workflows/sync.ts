@@ -3,8 +3,11 @@
  * in Redis/ClickHouse/PostgreSQL and only keys, ids and counts cross this boundary. Deterministic code only.
  */
 import {
+  ActivityCancellationType,
   ApplicationFailure,
+  CancellationScope,
   defineQuery,
+  isCancellation,
   defineSignal,
   log,
   ParentClosePolicy,
@@ -27,14 +30,18 @@ export const fileProgressSignal = defineSignal<[{ fileType: FileType; progress: 
 /** Bad data and business rules are not retried; infrastructure faults are. */
 const NON_RETRYABLE = ['BadData', 'TenantNotFound'];
 
+// A cancel request (Temporal UI, `temporal workflow cancel`) waits for the running activity to stop: a claim or a
+// validation still writing must not race the clean-up that puts the uploads back.
 const short = proxyActivities<typeof activities>({
   startToCloseTimeout: '1 minute',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // These activities heartbeat on a timer (activities/index.ts keepAlive): a dead worker is noticed in 10 s.
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 const long = proxyActivities<typeof activities>({
   startToCloseTimeout: '4 hours',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // Short enough that a killed worker's activity is retried promptly; validate heartbeats every 2 s.
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
@@ -102,6 +109,8 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   let claimed: Awaited<ReturnType<typeof activities.claimUploads>> = {};
   let committed = false;
   let commitStarted = false;
+  /** A cancel request that stopped the sync before its commit: rethrown once the sync is recorded. */
+  let cancellation: unknown = null;
   try {
     if (beginFailure !== null) throw beginFailure;
     claimed = await step('claiming', 'claim', () => short.claimUploads({ tenantId, loanType, syncId }));
@@ -138,15 +147,18 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
         outcome.status = 'ABORTED';
         outcome.message = `Aborted: ${invalid} of ${total} rows are invalid (${pct(outcome.errorRate)} > 50%). The warehouse keeps its previous data; fix the files and upload them again.`;
       } else {
-        if (claimed.credit && !claimed.payment_plan) {
-          // Spec §9.15: keep only payments whose loan is still in the new credit partition.
-          const carry = await step('committing', 'carry over payments', () => commitActs.carryOverPayments({ tenantId, loanType, syncId }));
-          outcome.rowsRemoved.payment_plan = carry.removed;
-        }
-        commitStarted = true;
-        const written = await step('committing', 'commit', () =>
-          commitActs.commitPartitions({ tenantId, loanType, syncId, fileTypes, carryOver: Boolean(claimed.credit && !claimed.payment_plan) }),
-        );
+        // Once the sync commits, a cancel request no longer interrupts it (the commit finishes, or fails and rolls back).
+        const written = await CancellationScope.nonCancellable(async () => {
+          if (claimed.credit && !claimed.payment_plan) {
+            // Spec §9.15: keep only payments whose loan is still in the new credit partition.
+            const carry = await step('committing', 'carry over payments', () => commitActs.carryOverPayments({ tenantId, loanType, syncId }));
+            outcome.rowsRemoved.payment_plan = carry.removed;
+          }
+          commitStarted = true;
+          return step('committing', 'commit', () =>
+            commitActs.commitPartitions({ tenantId, loanType, syncId, fileTypes, carryOver: Boolean(claimed.credit && !claimed.payment_plan) }),
+          );
+        });
         committed = true;
         outcome.rowsWritten = written;
         outcome.message = `Synced ${fileTypes.map((ft) => `${ft}: ${written[ft] ?? 0} rows`).join(', ')}` +
@@ -154,8 +166,8 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
           (outcome.rowsRemoved.payment_plan ? ` Removed ${outcome.rowsRemoved.payment_plan} payment rows of loans no longer in the credit file.` : '');
       }
     }
-    await step('cleaning_up', 'clean up', () =>
-      short.cleanupSync({ tenantId, loanType, syncId, outcome: outcome.status === 'ABORTED' ? 'ABORTED' : 'SUCCESS' }),
+    await CancellationScope.nonCancellable(() =>
+      step('cleaning_up', 'clean up', () => short.cleanupSync({ tenantId, loanType, syncId, outcome: outcome.status === 'ABORTED' ? 'ABORTED' : 'SUCCESS' })),
     );
   } catch (err) {
     if (committed || (outcome.status === 'ABORTED' && patched('keep-aborted-when-cleanup-fails'))) {
@@ -164,43 +176,53 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
       outcome.message += ` Clean-up failed: ${errorMessage(err)}`;
     } else {
       outcome.status = 'FAILED';
-      outcome.message = `Failed: ${errorMessage(err)}`;
-      try {
-        if (commitStarted) {
-          // A commit that failed for good may have replaced one table: restore both from the snapshot.
-          await step('cleaning_up', 'roll back', () => commitActs.rollbackPartitions({ tenantId, loanType, syncId }));
+      if (isCancellation(err)) cancellation = err;
+      outcome.message = cancellation
+        ? 'Cancelled before the commit; the warehouse keeps its previous data and the uploads are pending again.'
+        : `Failed: ${errorMessage(err)}`;
+      // The clean-up runs even when the sync was cancelled: that is what puts the uploads back.
+      await CancellationScope.nonCancellable(async () => {
+        try {
+          if (commitStarted) {
+            // A commit that failed for good may have replaced one table: restore both from the snapshot.
+            await step('cleaning_up', 'roll back', () => commitActs.rollbackPartitions({ tenantId, loanType, syncId }));
+          }
+          // Spec §9.15: no commit, or one rolled back, removed no payment row (a failed rollback leaves the count).
+          outcome.rowsRemoved.payment_plan = 0;
+          // Put the uploads back to pending (unless newer ones arrived); the warehouse keeps its old data.
+          await step('cleaning_up', 'clean up', () => short.cleanupSync({ tenantId, loanType, syncId, outcome: 'FAILED' }));
+        } catch (cleanupErr) {
+          outcome.message += ` Clean-up failed too: ${errorMessage(cleanupErr)}`;
         }
-        // Spec §9.15: no commit, or one rolled back, removed no payment row (a failed rollback leaves the count).
-        outcome.rowsRemoved.payment_plan = 0;
-        // Put the uploads back to pending (unless newer ones arrived); the warehouse keeps its old data.
-        await step('cleaning_up', 'clean up', () => short.cleanupSync({ tenantId, loanType, syncId, outcome: 'FAILED' }));
-      } catch (cleanupErr) {
-        outcome.message += ` Clean-up failed too: ${errorMessage(cleanupErr)}`;
-      }
+      });
     }
   }
   progress.status = outcome.status;
   progress.message = outcome.message;
   // The timeline outlives the workflow in the sync log (the record step itself is not in it).
   const steps = progress.steps.map((x) => ({ ...x }));
-  await step('recording', 'record', () => recordActs.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome, steps }));
+  await CancellationScope.nonCancellable(() =>
+    step('recording', 'record', () => recordActs.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome, steps })),
+  );
   // The record step dropped the loan type's cached profiles; computed now, the first read after a sync is a cache
   // hit. In a workflow of its own, so that this one ends with its log and the next sync is never kept waiting.
   // patched: histories of syncs that ended before this step existed replay without it.
   if (outcome.status !== 'FAILED' && patched('precompute-profiles')) {
     try {
-      await startChild(profilesWorkflow, {
+      await CancellationScope.nonCancellable(() => startChild(profilesWorkflow, {
         workflowId: profilesWorkflowId(tenantId, loanType, syncId),
         args: [{ tenantId, loanType, syncId }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: syncSearchAttributes(tenantId, loanType),
         staticSummary: `Profiles of ${tenantId} ${loanType} after sync ${syncId}`,
-      });
+      }));
     } catch (err) {
       log.warn('profiles not precomputed; the first read computes them', { tenantId, loanType, syncId, error: errorMessage(err) });
     }
   }
   progress.phase = 'done';
+  // Cancelled, recorded and cleaned up: the execution ends Canceled in Temporal UI.
+  if (cancellation !== null) throw cancellation;
   if (outcome.status === 'FAILED') {
     // The sync is recorded; fail the execution too so operators see it in Temporal UI.
     throw ApplicationFailure.nonRetryable(outcome.message, 'SyncFailed');
