@@ -31,7 +31,7 @@ export interface ActivityDeps {
 export async function faultPoint(deps: ActivityDeps, point: string, heartbeat?: () => void, signal?: AbortSignal): Promise<void> {
   faultFailure(deps, point);
   const ms = deps.faultDelays?.[point];
-  if (!ms) return;
+  if (!ms || signal?.aborted) return; // an abort listener added after the abort would never fire
   heartbeat?.();
   // A pause that a cancellation of the activity ends early, as real work would notice it between batches.
   await new Promise<void>((r) => {

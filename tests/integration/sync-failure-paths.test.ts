@@ -95,32 +95,40 @@ test('a record step retried after writing the final log counts the sync in the m
   assert.equal(await counted(), before + 1);
 });
 
-test('an operator cancelling a sync during validation: the log ends FAILED (cancelled), uploads pending again, the execution Canceled, and the next sync takes them', async () => {
+/** Starts a sync held at `point` for `pauseMs`, cancels it once its progress shows `phase`, and checks the outcome. */
+async function cancelDuring(point: string, phase: string, pauseMs: number) {
   const f = await upload(5);
-  p.config.faultDelays['validate.afterFirstChunk'] = 120_000; // holds the sync inside validation until cancelled
-  let syncId: string;
+  p.config.faultDelays[point] = pauseMs;
   try {
     const r = await api.send('POST', '/api/sync/', { loan_type: 'RETAIL' });
     assert.equal(r.status, 202);
-    syncId = ((await r.json()) as { sync_id: string }).sync_id;
+    const syncId = ((await r.json()) as { sync_id: string }).sync_id;
     const handle = p.sync!.client.workflow.getHandle(syncWorkflowId(tenantId, 'RETAIL'));
-    for (let phase = ''; phase !== 'validating'; await new Promise((res) => setTimeout(res, 100))) {
-      phase = (await api.json(`/api/sync/logs/${syncId}/progress/`)).body.phase ?? '';
+    for (let now = ''; now !== phase; await new Promise((res) => setTimeout(res, 20))) {
+      now = (await api.json(`/api/sync/logs/${syncId}/progress/`)).body.phase ?? '';
     }
     const t0 = Date.now();
     await handle.cancel();
     const log = await waitForSync(p.url!, key, syncId);
-    assert.ok(Date.now() - t0 < 60_000, 'the cancel is honoured long before the 120 s pause ends');
+    assert.ok(Date.now() - t0 < 60_000, 'the cancel is honoured without waiting for the pause to end');
     assert.equal(log.status, 'FAILED', log.message);
     assert.match(log.message, /^Cancelled before the commit/);
     await assert.rejects(handle.result(), (err: Error) => /cancel/i.test(`${err.name} ${err.message} ${(err as { cause?: Error }).cause?.name}`));
     assert.equal((await handle.describe()).status.name, 'CANCELLED');
   } finally {
-    delete p.config.faultDelays['validate.afterFirstChunk'];
+    delete p.config.faultDelays[point];
   }
   assert.deepEqual(await pendingRows(), [['credit', f.summary.files.credit.rows], ['payment_plan', f.summary.files.payment_plan.rows]]);
   const next = await startSync();
   assert.equal(next.status, 'SUCCESS', next.message);
-  assert.equal(next.files.credit.rows_total, f.summary.files.credit.rows, 'the cancelled sync\'s files, complete');
+  assert.equal(next.files.credit.rows_total, f.summary.files.credit.rows, "the cancelled sync's files, complete");
   assert.equal(next.files.payment_plan.rows_total, f.summary.files.payment_plan.rows);
+}
+
+test('an operator cancelling a sync during validation: the log ends FAILED (cancelled), uploads pending again, the execution Canceled, and the next sync takes them', async () => {
+  await cancelDuring('validate.afterFirstChunk', 'validating', 120_000);
+});
+
+test('a cancel during the claim waits for the claim to finish, then puts the claimed uploads back: nothing stranded', async () => {
+  await cancelDuring('claim.afterClaim', 'claiming', 3_000);
 });
