@@ -23,7 +23,7 @@ export const ErrorsQuery = v.object({
   file_type: v.optional(FileTypeQ),
   code: v.optional(v.pipe(v.string(), v.transform(asciiUpper), v.picklist(ERROR_CODES, 'must be an error code'))),
   // Column names never hold control characters, and PostgreSQL refuses a NUL in text: 400, not a failed query.
-  field: v.optional(v.pipe(v.string(), v.maxLength(64), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'))),
+  field: v.optional(v.pipe(v.string(), v.maxLength(64), v.regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters'))),
   ...Page,
 });
 export const FailedRecordsQuery = v.object({ file_type: v.optional(FileTypeQ) });

@@ -15,8 +15,9 @@ function envelope(code: ErrorCodeName, message: string): { status: number; body:
 
 /** The server's 'clientError' listener: answers the parser's refusal with the envelope, then closes. */
 export function onClientError(err: Error & { code?: string }, socket: Duplex): void {
-  // A reset connection has nobody to answer; a socket that has started a response cannot take another.
-  if (err.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+  // A reset connection has nobody to answer. A socket with a response in progress (a pipelined request before
+  // this one) cannot take ours: the client would read it as the answer to that earlier request.
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
     socket.destroy();
     return;
   }

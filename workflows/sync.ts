@@ -6,6 +6,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   isCancellation,
   defineSignal,
@@ -16,6 +17,7 @@ import {
   setHandler,
   startChild,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
 import type { FileType } from '../domain/columns.ts';
@@ -30,26 +32,31 @@ export const fileProgressSignal = defineSignal<[{ fileType: FileType; progress: 
 /** Bad data and business rules are not retried; infrastructure faults are. */
 const NON_RETRYABLE = ['BadData', 'TenantNotFound'];
 
-// A cancel request (Temporal UI, `temporal workflow cancel`) waits for the running activity to stop: a claim or a
-// validation still writing must not race the clean-up that puts the uploads back.
-const short = proxyActivities<typeof activities>({
+const SHORT: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // These activities heartbeat on a timer (activities/index.ts keepAlive): a dead worker is noticed in 10 s.
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-const long = proxyActivities<typeof activities>({
+};
+const LONG: ActivityOptions = {
   startToCloseTimeout: '4 hours',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // Short enough that a killed worker's activity is retried promptly; validate heartbeats every 2 s.
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
+// A cancel request (Temporal UI, `temporal workflow cancel`) waits for the running activity to stop: a claim or a
+// validation still writing must not race the clean-up that puts the uploads back. (Runs started before this
+// existed replay with the default, through `cancelCleanly` below.)
+const WAIT = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+const shortActs = { old: proxyActivities<typeof activities>(SHORT), waiting: proxyActivities<typeof activities>({ ...SHORT, ...WAIT }) };
+const longActs = { old: proxyActivities<typeof activities>(LONG), waiting: proxyActivities<typeof activities>({ ...LONG, ...WAIT }) };
 // The final log, the metrics and the cache: retried until the database is back (the workflow stays open and visible
 // in Temporal UI meanwhile), so no sync is left RUNNING in its log because PostgreSQL was down for a few minutes.
 const recordActs = proxyActivities<typeof activities>({
   startToCloseTimeout: '1 minute',
+  // Not forever: an error that no retry can fix must not hold the sync's workflow id (409 for every new sync) for
+  // good; after a day the run fails and shows in Temporal UI (docs/OPERATIONS.md).
+  scheduleToCloseTimeout: '24 hours',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -95,6 +102,13 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   };
 
   const info = workflowInfo();
+  // Cancellation as designed below (activities waited for, clean-up and record shielded). patched: runs cancelled
+  // before it existed replay as they were recorded.
+  const cancelCleanly = patched('cancel-cleanly');
+  const short = cancelCleanly ? shortActs.waiting : shortActs.old;
+  const long = cancelCleanly ? longActs.waiting : longActs.old;
+  const shielded = <T>(fn: () => Promise<T>): Promise<T> => (cancelCleanly ? CancellationScope.nonCancellable(fn) : fn());
+  const cancelRequested = () => cancelCleanly && CancellationScope.current().consideredCancelled;
   // A begin that fails for good (the warehouse or the database down longer than its retries) ends the sync FAILED
   // and recorded like any other failure, not with its log left RUNNING. patched: older histories failed here.
   let beginFailure: unknown = null;
@@ -147,8 +161,10 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
         outcome.status = 'ABORTED';
         outcome.message = `Aborted: ${invalid} of ${total} rows are invalid (${pct(outcome.errorRate)} > 50%). The warehouse keeps its previous data; fix the files and upload them again.`;
       } else {
-        // Once the sync commits, a cancel request no longer interrupts it (the commit finishes, or fails and rolls back).
-        const written = await CancellationScope.nonCancellable(async () => {
+        // A cancel that reached the workflow after the last validation had ended (it is delivered at a heartbeat):
+        // still before the commit, so honoured. Once the commit starts it no longer interrupts it.
+        if (cancelRequested()) throw new CancelledFailure('Cancelled before the commit');
+        const written = await shielded(async () => {
           if (claimed.credit && !claimed.payment_plan) {
             // Spec §9.15: keep only payments whose loan is still in the new credit partition.
             const carry = await step('committing', 'carry over payments', () => commitActs.carryOverPayments({ tenantId, loanType, syncId }));
@@ -166,7 +182,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
           (outcome.rowsRemoved.payment_plan ? ` Removed ${outcome.rowsRemoved.payment_plan} payment rows of loans no longer in the credit file.` : '');
       }
     }
-    await CancellationScope.nonCancellable(() =>
+    await shielded(() =>
       step('cleaning_up', 'clean up', () => short.cleanupSync({ tenantId, loanType, syncId, outcome: outcome.status === 'ABORTED' ? 'ABORTED' : 'SUCCESS' })),
     );
   } catch (err) {
@@ -176,12 +192,13 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
       outcome.message += ` Clean-up failed: ${errorMessage(err)}`;
     } else {
       outcome.status = 'FAILED';
-      if (isCancellation(err)) cancellation = err;
+      // Also a failure that a cancel request caused (no retry once it is requested): the operator cancelled it.
+      if (isCancellation(err) || cancelRequested()) cancellation = isCancellation(err) ? err : new CancelledFailure('Cancelled before the commit');
       outcome.message = cancellation
         ? 'Cancelled before the commit; the warehouse keeps its previous data and the uploads are pending again.'
         : `Failed: ${errorMessage(err)}`;
       // The clean-up runs even when the sync was cancelled: that is what puts the uploads back.
-      await CancellationScope.nonCancellable(async () => {
+      await shielded(async () => {
         try {
           if (commitStarted) {
             // A commit that failed for good may have replaced one table: restore both from the snapshot.
@@ -201,7 +218,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   progress.message = outcome.message;
   // The timeline outlives the workflow in the sync log (the record step itself is not in it).
   const steps = progress.steps.map((x) => ({ ...x }));
-  await CancellationScope.nonCancellable(() =>
+  await shielded(() =>
     step('recording', 'record', () => recordActs.recordSync({ tenantId, loanType, syncId, trigger: input.trigger, outcome, steps })),
   );
   // The record step dropped the loan type's cached profiles; computed now, the first read after a sync is a cache
@@ -209,7 +226,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   // patched: histories of syncs that ended before this step existed replay without it.
   if (outcome.status !== 'FAILED' && patched('precompute-profiles')) {
     try {
-      await CancellationScope.nonCancellable(() => startChild(profilesWorkflow, {
+      await shielded(() => startChild(profilesWorkflow, {
         workflowId: profilesWorkflowId(tenantId, loanType, syncId),
         args: [{ tenantId, loanType, syncId }],
         parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -297,7 +297,7 @@ describe('validation errors', () => {
   });
 
   test('bad filters are 400 (a NUL or another control character in field too, never a 500); an unknown sync is 404', async () => {
-    for (const s of ['code=NOPE', 'file_type=xx', 'limit=0', 'limit=-1', 'offset=abc', `field=${'f'.repeat(65)}`, 'field=%00', 'field=currency%00', 'field=%0A']) {
+    for (const s of ['code=NOPE', 'file_type=xx', 'limit=0', 'limit=-1', 'offset=abc', `field=${'f'.repeat(65)}`, 'field=%00', 'field=currency%00', 'field=%0A', 'field=%C2%85']) {
       const { status, body } = await api.json(`/api/sync/logs/${sync1.sync_id}/errors/?${s}`);
       assertEnvelope(status, body, 400, 'VALIDATION_FAILED', s);
     }
