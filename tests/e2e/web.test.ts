@@ -348,6 +348,34 @@ describe('findata web app', { concurrency: false }, () => {
     apiKey = newKey;
   });
 
+  test('a list the server cannot serve (503) is shown as an error in its card: Upload keeps its drop zones, the Dashboard stays up', async () => {
+    const failing = (paths: string[]) => (u: URL) => paths.includes(u.pathname.replace(/\/$/, ''));
+    const unavailable = async (route: import('playwright-core').Route) =>
+      route.request().method() === 'GET'
+        ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'A backing service is temporarily unavailable; retry shortly.' } }) })
+        : route.fallback();
+    const matcher = failing(['/api/uploads', '/api/sync/logs']);
+    await page.route(matcher, unavailable);
+    try {
+      await nav('Upload').click();
+      await heading('Upload').waitFor();
+      await page.getByText('A service is temporarily unavailable. Try again shortly.').first().waitFor(T);
+      assert.equal(await page.getByLabel('Credits file (Retail)').count(), 1, 'the drop zones are still there');
+      assert.equal(await page.getByText('This page could not be shown').count(), 0);
+      await nav('Dashboard').click();
+      await heading('Dashboard').waitFor();
+      await page.getByText('A service is temporarily unavailable. Try again shortly.').first().waitFor(T);
+      assert.equal(await page.getByText('This page could not be shown').count(), 0);
+    } finally {
+      await page.unroute(matcher, unavailable);
+    }
+    // Once the service is back, the pages load again (without a reload: the last test checks there was none).
+    await nav('Upload').click();
+    await page.getByRole('table', { name: 'Pending uploads' }).or(page.getByText('No pending uploads', { exact: true })).first().waitFor(T);
+    await nav('Dashboard').click();
+    await page.getByRole('article', { name: 'Retail' }).getByText('Success').waitFor(T);
+  });
+
   test('sign out ends the session', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await heading('Sign in').waitFor();

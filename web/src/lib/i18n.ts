@@ -356,10 +356,10 @@ const en = {
   'apiError.VALIDATION_FAILED': 'The request was not valid: {message}',
   'apiError.INTERNAL': 'The server had a problem. Try again; if it persists, quote the request id.',
   'apiError.NETWORK': 'Cannot reach the server. Check your connection and try again.',
-  'apiError.UNAVAILABLE': 'A service is temporarily unavailable. Try again shortly.',
+  'apiError.SERVICE_UNAVAILABLE': 'A service is temporarily unavailable. Try again shortly.',
 
   // file-level upload rejections (loan-files.md §7)
-  'reject.EMPTY_FILE': 'The file is empty: it has no header line.',
+  'reject.EMPTY_FILE': 'The file is empty: it has no header line, or a header and no data rows.',
   'reject.INVALID_ENCODING': 'The file is not valid UTF-8 (first bad byte at offset {offset}). Save it as UTF-8 and upload it again.',
   'reject.MISSING_COLUMNS': 'The header lacks required columns: {columns}.',
   'reject.DUPLICATE_COLUMNS': 'The header repeats columns: {columns}.',
@@ -711,9 +711,9 @@ const tr: Record<MessageKey, string> = {
   'apiError.VALIDATION_FAILED': 'İstek geçerli değil: {message}',
   'apiError.INTERNAL': 'Sunucuda bir sorun oluştu. Tekrar deneyin; sürerse istek numarasını iletin.',
   'apiError.NETWORK': 'Sunucuya ulaşılamıyor. Bağlantınızı kontrol edip tekrar deneyin.',
-  'apiError.UNAVAILABLE': 'Bir hizmet geçici olarak kullanılamıyor. Biraz sonra tekrar deneyin.',
+  'apiError.SERVICE_UNAVAILABLE': 'Bir hizmet geçici olarak kullanılamıyor. Biraz sonra tekrar deneyin.',
 
-  'reject.EMPTY_FILE': 'Dosya boş: başlık satırı yok.',
+  'reject.EMPTY_FILE': 'Dosya boş: başlık satırı yok ya da başlıktan sonra veri satırı yok.',
   'reject.INVALID_ENCODING': 'Dosya geçerli UTF-8 değil (ilk hatalı bayt konumu: {offset}). UTF-8 olarak kaydedip yeniden yükleyin.',
   'reject.MISSING_COLUMNS': 'Başlıkta zorunlu sütunlar eksik: {columns}.',
   'reject.DUPLICATE_COLUMNS': 'Başlıkta tekrarlanan sütunlar var: {columns}.',

@@ -31,7 +31,9 @@ export default function Dashboard() {
   // Keep the dashboard current: every 4 s while a sync runs, every 20 s otherwise.
   let timer: number | undefined;
   const tick = () => {
-    const running = latest.state === 'ready' && Object.values(latest() ?? {}).some((l) => isActiveStatus(l?.status));
+    // From the last value: tick() runs right after refetchLatest(), while the resource is refreshing.
+    const current = latest.state === 'errored' ? undefined : latest.latest;
+    const running = Object.values(current ?? {}).some((l) => isActiveStatus(l?.status));
     timer = window.setTimeout(
       () => {
         if (document.visibilityState === 'visible') {
@@ -50,7 +52,7 @@ export default function Dashboard() {
 
   const chart = createMemo(() => {
     lang(); // relabel on language change
-    const items = [...(history.state === 'ready' ? history()!.items : (history.latest?.items ?? []))].reverse();
+    const items = [...(history.state === 'ready' ? history()!.items : history.state === 'errored' ? [] : (history.latest?.items ?? []))].reverse();
     return {
       items,
       data: {

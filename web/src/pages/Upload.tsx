@@ -92,12 +92,16 @@ export default function Upload() {
       navigate(`/syncs/${s.sync_id}`);
     } catch (e) {
       setSyncError(errorMessage(e));
+      // 409 / 422: a scheduled sync may have claimed the files meanwhile; show what is pending now.
+      refetch();
     } finally {
       setSyncing(false);
     }
   };
 
-  const pendingFor = (lt: LoanType) => (pending.state === 'ready' ? pending()!.filter((p) => p.loan_type === lt) : (pending.latest ?? []).filter((p) => p.loan_type === lt));
+  // An errored resource throws on every read, .latest too: the list card shows the error, this reads as empty.
+  const pendingFor = (lt: LoanType) =>
+    (pending.state === 'ready' ? pending()! : pending.state === 'errored' ? [] : (pending.latest ?? [])).filter((p) => p.loan_type === lt);
 
   return (
     <>
