@@ -127,6 +127,11 @@ export function ErrorState(props: { error: unknown; retry?: () => void; title?: 
   );
 }
 
+/** A resource's last loaded value, undefined while it is errored (reading an errored resource throws, .latest too). */
+export function lastValue<T>(r: Resource<T>): T | undefined {
+  return r.state === 'errored' ? undefined : r.latest;
+}
+
 /**
  * Renders a createResource: skeleton on first load, error state with retry, and the latest data otherwise
  * (refetches keep showing the previous data instead of flashing the skeleton).

@@ -4,7 +4,7 @@ import { FILE_TYPES, LOAN_TYPES, type LoanType } from '../../../domain/columns.t
 import { api, isActiveStatus, type SyncLog } from '../lib/api.ts';
 import { ftLabel, lang, ltLabel, syncSummary, t } from '../lib/i18n.ts';
 import { displayFileName, fmtBytes, fmtDateTime, fmtInt, fmtPct, fmtRelative, fmtShortDateTime, intervalText } from '../lib/format.ts';
-import { A, Async, EmptyState, PageHeader, StatusBadge } from '../components/ui.tsx';
+import { A, Async, EmptyState, lastValue, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { ChartView, COLORS } from '../components/Chart.tsx';
 import { Icon } from '../components/Icon.tsx';
 
@@ -32,8 +32,7 @@ export default function Dashboard() {
   let timer: number | undefined;
   const tick = () => {
     // From the last value: tick() runs right after refetchLatest(), while the resource is refreshing.
-    const current = latest.state === 'errored' ? undefined : latest.latest;
-    const running = Object.values(current ?? {}).some((l) => isActiveStatus(l?.status));
+    const running = Object.values(lastValue(latest) ?? {}).some((l) => isActiveStatus(l?.status));
     timer = window.setTimeout(
       () => {
         if (document.visibilityState === 'visible') {
@@ -52,7 +51,7 @@ export default function Dashboard() {
 
   const chart = createMemo(() => {
     lang(); // relabel on language change
-    const items = [...(history.state === 'ready' ? history()!.items : history.state === 'errored' ? [] : (history.latest?.items ?? []))].reverse();
+    const items = [...(lastValue(history)?.items ?? [])].reverse();
     return {
       items,
       data: {

@@ -10,7 +10,7 @@ import { errorMessage, ftLabel, ltLabel, t, uploadRejection } from '../lib/i18n.
 import { displayFileName, fmtBytes, fmtDateTime, fmtInt, fmtRelative } from '../lib/format.ts';
 import { navigate, queryParam, setQuery } from '../lib/router.ts';
 import { SIGNED_OUT_EVENT } from '../lib/session.ts';
-import { Async, EmptyState, PageHeader, ProgressBar, Segmented } from '../components/ui.tsx';
+import { Async, EmptyState, lastValue, PageHeader, ProgressBar, Segmented } from '../components/ui.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { toast } from '../components/Toasts.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
@@ -99,9 +99,8 @@ export default function Upload() {
     }
   };
 
-  // An errored resource throws on every read, .latest too: the list card shows the error, this reads as empty.
-  const pendingFor = (lt: LoanType) =>
-    (pending.state === 'ready' ? pending()! : pending.state === 'errored' ? [] : (pending.latest ?? [])).filter((p) => p.loan_type === lt);
+  // While the list is errored its card shows the error, and this reads as empty.
+  const pendingFor = (lt: LoanType) => (lastValue(pending) ?? []).filter((p) => p.loan_type === lt);
 
   return (
     <>
