@@ -109,6 +109,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
   const long = cancelCleanly ? longActs.waiting : longActs.old;
   const shielded = <T>(fn: () => Promise<T>): Promise<T> => (cancelCleanly ? CancellationScope.nonCancellable(fn) : fn());
   const cancelRequested = () => cancelCleanly && CancellationScope.current().consideredCancelled;
+  const cancelledBeforeCommit = () => new CancelledFailure('Cancelled before the commit');
   // A begin that fails for good (the warehouse or the database down longer than its retries) ends the sync FAILED
   // and recorded like any other failure, not with its log left RUNNING. patched: older histories failed here.
   let beginFailure: unknown = null;
@@ -163,7 +164,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
       } else {
         // A cancel that reached the workflow after the last validation had ended (it is delivered at a heartbeat):
         // still before the commit, so honoured. Once the commit starts it no longer interrupts it.
-        if (cancelRequested()) throw new CancelledFailure('Cancelled before the commit');
+        if (cancelRequested()) throw cancelledBeforeCommit();
         const written = await shielded(async () => {
           if (claimed.credit && !claimed.payment_plan) {
             // Spec §9.15: keep only payments whose loan is still in the new credit partition.
@@ -193,7 +194,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncOutcome> {
     } else {
       outcome.status = 'FAILED';
       // Also a failure that a cancel request caused (no retry once it is requested): the operator cancelled it.
-      if (isCancellation(err) || cancelRequested()) cancellation = isCancellation(err) ? err : new CancelledFailure('Cancelled before the commit');
+      cancellation = isCancellation(err) ? err : cancelRequested() ? cancelledBeforeCommit() : null;
       outcome.message = cancellation
         ? 'Cancelled before the commit; the warehouse keeps its previous data and the uploads are pending again.'
         : `Failed: ${errorMessage(err)}`;

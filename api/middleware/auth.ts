@@ -212,12 +212,13 @@ export const requireAuth = () =>
   });
 
 /**
- * A JSON body's tenant_id, checked before the body's schema: another tenant's id is 403 however it is spelled (too
- * long for the schema too), as the same value in the query is.
+ * tenantFor of a JSON body's tenant_id, before the body's schema runs: another tenant's id is 403 however it is
+ * spelled (too long for the schema too), as the same value in the query is. A tenant_id that is not a string is
+ * left to the schema (400).
  */
-export function checkBodyTenant(c: Context<AppEnv>, body: unknown): void {
+export function tenantForBody(c: Context<AppEnv>, body: unknown): string {
   const requested = (body as { tenant_id?: unknown }).tenant_id;
-  if (typeof requested === 'string') tenantFor(c, requested);
+  return tenantFor(c, typeof requested === 'string' ? requested : undefined);
 }
 
 /** The key decides the tenant: a tenant_id that is not the key's own is 403 (api.md). */

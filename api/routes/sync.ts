@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import crypto from 'node:crypto';
 import * as v from 'valibot';
 import type { AppEnv, ApiServices } from '../services.ts';
-import { checkBodyTenant, requireAuth, tenantFor } from '../middleware/auth.ts';
+import { requireAuth, tenantForBody } from '../middleware/auth.ts';
 import { doc, parse } from '../openapi.ts';
 import {
   ErrorsQuery,
@@ -62,9 +62,8 @@ doc({
 sync.post('/', async (c) => {
   const s = c.get('services');
   const raw = await readJsonBody(c);
-  checkBodyTenant(c, raw);
+  const tenantId = tenantForBody(c, raw);
   const body = parse(StartSyncBody, raw);
-  const tenantId = tenantFor(c, body.tenant_id);
   const loanType = body.loan_type;
   if (await s.sync.busy(tenantId, loanType)) {
     throw new AppError('SYNC_ALREADY_RUNNING', `A sync of ${tenantId} ${loanType} is already running.`);
@@ -153,9 +152,8 @@ sync.patch('/configs/:id', async (c) => {
   const s = c.get('services');
   const id = configId(c.req.param('id'));
   const raw = await readJsonBody(c);
-  checkBodyTenant(c, raw);
+  const tenantId = tenantForBody(c, raw);
   const body = parse(UpdateSyncConfigBody, raw);
-  const tenantId = tenantFor(c, body.tenant_id);
   const interval = await withTenant(s.db, tenantId, async (tx) => {
     const r = await tx.query(
       `UPDATE sync_configs SET enabled = COALESCE($2, enabled), interval_seconds = COALESCE($3, interval_seconds), updated_at = now() WHERE id = $1`,
